@@ -1,0 +1,1 @@
+"""Ray Tune runner: sweeps, trials, resources, callbacks."""

@@ -1,0 +1,156 @@
+"""Run a validated sweep on Ray Tune: one trial per (grid point, seed), tracked in MLflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from actlab.runner.resources import check_trial_resources, local_capacity, ray_capacity
+from actlab.spec.errors import SpecError
+from actlab.spec.loading import Sweep
+from actlab.spec.models import sweep_spec_model
+from actlab.tracking import check_tracking_store, git_sha, resolve_tracking_uri
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TUNER_STATE_FILE = "tuner.pkl"
+
+
+def trial_name_creator(trial: Any) -> str:
+    return trial.config["trial"]["trial_name"]
+
+
+def trial_bundles(trial_config: dict[str, Any]) -> Any:
+    """Placement group of one trial (a callable of its config, so grids may vary resources)."""
+    from ray.tune import PlacementGroupFactory
+
+    spec = sweep_spec_model().model_validate(trial_config["trial"]["spec"])
+    return PlacementGroupFactory(spec.resources.trial_bundles())
+
+
+def find_resumable(storage: Path, name: str, sweep_id: str | None) -> Path:
+    """The sweep directory to resume: ``sweep_id`` if given, else the newest one of ``name``."""
+    if sweep_id:
+        path = storage / sweep_id
+        if not (path / TUNER_STATE_FILE).exists():
+            raise SpecError.single("", "--resume", f"no resumable sweep '{sweep_id}' under {storage}")
+        return path
+    candidates = sorted(
+        (p for p in storage.glob(f"{name}-*") if (p / TUNER_STATE_FILE).exists()), key=lambda p: p.stat().st_mtime
+    )
+    if not candidates:
+        raise SpecError.single("", "--resume", f"no earlier sweep of '{name}' under {storage} to resume; run without --resume")
+    return candidates[-1]
+
+
+def run_sweep(
+    sweep: Sweep,
+    tracking_uri: str | None = None,
+    address: str | None = None,
+    resume: bool = False,
+    resume_id: str | None = None,
+    dashboard: bool = False,
+    verbose: bool = False,
+    allow_pending: bool = False,
+) -> int:
+    """Run (or resume) ``sweep``; returns the process exit code (0: every trial finished)."""
+    spec: Any = sweep.spec
+    file = sweep.file
+    uri = resolve_tracking_uri(tracking_uri or spec.tracking.uri)
+    check_tracking_store(uri, "--tracking-uri" if tracking_uri else "tracking.uri", file)
+    experiment = spec.tracking.experiment or spec.name
+    storage = Path(spec.checkpoint.storage_path)
+    storage = (storage if storage.is_absolute() else Path.cwd() / storage).resolve()
+    storage.mkdir(parents=True, exist_ok=True)
+    resume_path = find_resumable(storage, spec.name, resume_id) if (resume or resume_id) else None
+
+    bundles = [
+        sweep_spec_model().model_validate(t.spec).resources.trial_bundles() for t in sweep.trials
+    ]
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address and not allow_pending:
+        check_trial_resources(bundles, local_capacity(), file)
+
+    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    import ray
+    from ray import tune
+
+    from actlab.runner.callbacks import MLflowCallback, ProgressCallback
+    from actlab.runner.trial import make_eval_plan, run_trial
+
+    if address:
+        ray.init(address=address, log_to_driver=verbose)
+        if not allow_pending:
+            try:
+                check_trial_resources(bundles, ray_capacity(), file)
+            except SpecError:
+                ray.shutdown()
+                raise
+    else:
+        cap = local_capacity()
+        ray.init(
+            address="local",
+            num_cpus=int(cap.total_cpus),
+            num_gpus=int(cap.total_gpus),
+            include_dashboard=dashboard,
+            dashboard_host="127.0.0.1",
+            log_to_driver=verbose,
+        )
+
+    trainable = tune.with_resources(run_trial, resources=trial_bundles)
+    try:
+        if resume_path is not None:
+            sweep_id = resume_path.name
+            print(f"[actlab] resuming sweep {sweep_id} from {resume_path}", flush=True)
+            tuner = tune.Tuner.restore(
+                str(resume_path), trainable=trainable, resume_unfinished=True, resume_errored=True
+            )
+        else:
+            sweep_id = f"{spec.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+            plan = make_eval_plan(spec)
+            select_metric = (
+                f"eval/{plan.select_on}/{plan.metric}" if plan.select_on else "train/return_mean"
+            )
+            callbacks = [
+                MLflowCallback(
+                    uri=uri, experiment=experiment, sweep_id=sweep_id, git_sha=git_sha(PROJECT_ROOT), spec_file=file
+                ),
+                ProgressCallback(metric=select_metric, total=len(sweep.trials)),
+            ]
+            tuner = tune.Tuner(
+                trainable,
+                param_space={"trial": tune.grid_search([t.to_dict() for t in sweep.trials])},
+                tune_config=tune.TuneConfig(
+                    max_concurrent_trials=spec.resources.concurrent_trials,
+                    trial_name_creator=trial_name_creator,
+                    trial_dirname_creator=trial_name_creator,
+                ),
+                run_config=tune.RunConfig(
+                    name=sweep_id,
+                    storage_path=str(storage),
+                    callbacks=callbacks,
+                    failure_config=tune.FailureConfig(max_failures=spec.checkpoint.max_failures),
+                    checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.checkpoint.keep),
+                    verbose=0,
+                ),
+            )
+            print(
+                f"[actlab] sweep {sweep_id}: {len(sweep.trials)} trial(s) -> MLflow experiment '{experiment}' at {uri}",
+                flush=True,
+            )
+        results = tuner.fit()
+    finally:
+        ray.shutdown()
+
+    errors = [r for r in results if r.error is not None]
+    print(
+        f"[actlab] sweep {sweep_id} done: {len(results) - len(errors)} finished, {len(errors)} failed.\n"
+        f"[actlab] compare runs: actlab report '{experiment}' --tracking-uri {uri}\n"
+        f"[actlab] MLflow UI:    mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000",
+        flush=True,
+    )
+    if errors:
+        for r in errors:
+            print(f"[actlab] FAILED trial at {r.path}: {str(r.error).splitlines()[0][:300]}", flush=True)
+    return 1 if errors else 0

@@ -1,0 +1,221 @@
+"""The Tune function trainable that runs one trial: build, train, evaluate, checkpoint.
+
+One call of :func:`run_trial` is one (grid point, seed). The loop is written out CleanRL
+style so that what a trial does can be read top to bottom:
+
+1. build the RLlib Algorithm from the registry entry of ``algorithm.name``;
+2. restore from Tune's checkpoint if this is a retry or a resumed sweep;
+3. ``algo.train()`` until a stop criterion; every ``evaluation.interval`` iterations
+   evaluate on each evaluation set, and keep the module with the best selection metric
+   (thesis §2.4.3: model selection on validation actions); its metrics are ``best/<set>/...``;
+4. report metrics (``step = env_steps``) and a checkpoint every ``checkpoint.interval``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from actlab import registry
+from actlab.evaluation import evaluate_module
+from actlab.spec.loading import TrialSpec
+from actlab.spec.models import sweep_spec_model
+
+STATE_FILE = "actlab_trial_state.json"
+ALGO_DIR = "algorithm"
+BEST_MODULE_DIR = "best_module"
+
+
+@dataclass
+class TrialState:
+    """What a trial must carry across checkpoints besides the Algorithm itself."""
+
+    iteration: int = 0
+    env_steps: int = 0
+    train_time_s: float = 0.0
+    evaluations: int = 0
+    best_score: float | None = None
+    best_env_steps: int | None = None
+    best_metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    sets: dict[str, dict[str, Any]]
+    select_on: str | None
+    metric: str
+    success_key: str | None
+
+
+def make_eval_plan(spec: Any) -> EvalPlan:
+    env_entry = registry.get_env(spec.env.name)
+    evaluation = spec.evaluation
+    sets = evaluation.sets if evaluation.sets is not None else env_entry.eval_sets
+    select_on = env_entry.select_on if evaluation.select_on == "auto" else evaluation.select_on
+    if select_on is not None and select_on not in sets:
+        select_on = None
+    metric = evaluation.metric or ("success_rate" if env_entry.success_key else "return_mean")
+    return EvalPlan(sets=sets, select_on=select_on, metric=metric, success_key=env_entry.success_key)
+
+
+def build_algorithm_config(spec: Any, seed: int) -> Any:
+    """The RLlib ``AlgorithmConfig`` of a validated trial spec."""
+    entry = registry.get_algorithm(spec.algorithm.name)
+    res = spec.resources
+    ctx = registry.BuildContext(
+        env_id=spec.env.name,
+        env_config=spec.env.config.model_dump(),
+        seed=seed,
+        num_env_runners=res.env_runners,
+        envs_per_env_runner=res.envs_per_env_runner,
+        cpus_per_env_runner=res.cpus_per_env_runner,
+        gpus_per_learner=res.gpus_per_trial,
+        total_env_steps=spec.stop.env_steps,
+    )
+    return entry.build(spec.algorithm.config, ctx)
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_metrics(result: dict[str, Any], algorithm_name: str) -> dict[str, float]:
+    """Pick the contract metrics (and the method's learner stats) out of an RLlib result."""
+    runners = result.get("env_runners", {})
+    out: dict[str, float] = {}
+    for src, dst in (
+        ("episode_return_mean", "train/return_mean"),
+        ("episode_len_mean", "train/episode_len_mean"),
+        ("success_rate", "train/success_rate"),
+    ):
+        value = runners.get(src)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            out[dst] = float(value)
+    for module_id, stats in result.get("learners", {}).items():
+        if module_id.startswith("__") or not isinstance(stats, dict):
+            continue
+        prefix = algorithm_name if module_id == "default_policy" else f"{algorithm_name}/{module_id}"
+        for key, value in stats.items():
+            if isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(float(value)):
+                if "throughput" in key or key.startswith("num_") or key.endswith("_seq_no"):
+                    continue
+                out[f"{prefix}/{key}"] = float(value)
+    out["perf/time_this_iter_s"] = float(result.get("time_this_iter_s", 0.0))
+    return out
+
+
+def _save_checkpoint(algo: Any, state: TrialState, best_dir: Path, target: Path) -> None:
+    algo.save_to_path(str(target / ALGO_DIR))
+    (target / STATE_FILE).write_text(json.dumps(asdict(state)))
+    if best_dir.exists():
+        shutil.copytree(best_dir, target / BEST_MODULE_DIR)
+
+
+def run_trial(config: dict[str, Any]) -> None:
+    """Tune function trainable. ``config["trial"]`` is a :meth:`TrialSpec.to_dict`."""
+    import torch
+    from ray import tune
+
+    trial = TrialSpec.from_dict(config["trial"])
+    spec = sweep_spec_model().model_validate(trial.spec)
+    torch.set_num_threads(spec.resources.torch_threads)
+    seed_everything(trial.seed)
+    registry.load_plugins()
+
+    algo = build_algorithm_config(spec, trial.seed).build_algo()
+    state = TrialState()
+    workdir = Path(tempfile.mkdtemp(prefix="actlab-trial-"))
+    best_dir = workdir / BEST_MODULE_DIR
+
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as ckpt_dir:
+            ckpt = Path(ckpt_dir)
+            algo.restore_from_path(str(ckpt / ALGO_DIR))
+            state = TrialState(**json.loads((ckpt / STATE_FILE).read_text()))
+            if (ckpt / BEST_MODULE_DIR).exists():
+                shutil.copytree(ckpt / BEST_MODULE_DIR, best_dir)
+
+    plan = make_eval_plan(spec)
+    stop, evaluation = spec.stop, spec.evaluation
+    algorithm_name, env_name = spec.algorithm.name, spec.env.name
+    base_env_config = spec.env.config.model_dump()
+
+    def should_stop() -> bool:
+        return (
+            (stop.env_steps is not None and state.env_steps >= stop.env_steps)
+            or (stop.iterations is not None and state.iteration >= stop.iterations)
+            or (stop.time_s is not None and state.train_time_s >= stop.time_s)
+        )
+
+    try:
+        while not should_stop():
+            started = time.perf_counter()
+            result = algo.train()
+            state.train_time_s += time.perf_counter() - started
+            state.iteration += 1
+            state.env_steps = int(result.get("num_env_steps_sampled_lifetime", state.env_steps))
+            metrics = train_metrics(result, algorithm_name)
+            metrics["perf/env_steps_per_s"] = (
+                result.get("env_runners", {}).get("num_env_steps_sampled", 0) / max(result.get("time_this_iter_s", 1e-9), 1e-9)
+            )
+            done = should_stop()
+
+            if evaluation.interval > 0 and plan.sets and (state.iteration % evaluation.interval == 0 or done):
+                eval_started = time.perf_counter()
+                module = algo.get_module()
+                eval_metrics: dict[str, float] = {}
+                for set_name, overrides in plan.sets.items():
+                    res = evaluate_module(
+                        module,
+                        env_name,
+                        {**base_env_config, **overrides},
+                        episodes=evaluation.episodes,
+                        seed=trial.seed * 1000 + sorted(plan.sets).index(set_name),
+                        success_key=plan.success_key,
+                        explore=evaluation.explore,
+                    )
+                    eval_metrics.update(res.as_metrics(f"eval/{set_name}"))
+                state.evaluations += 1
+                metrics.update(eval_metrics)
+                metrics["perf/eval_time_s"] = time.perf_counter() - eval_started
+                if plan.select_on is not None:
+                    score = eval_metrics.get(f"eval/{plan.select_on}/{plan.metric}")
+                    if score is not None and (state.best_score is None or score > state.best_score):
+                        state.best_score, state.best_env_steps = score, state.env_steps
+                        state.best_metrics = {
+                            "best/" + k.removeprefix("eval/"): v for k, v in eval_metrics.items()
+                        }
+                        state.best_metrics["best/env_steps"] = float(state.env_steps)
+                        shutil.rmtree(best_dir, ignore_errors=True)
+                        module.save_to_path(str(best_dir))
+            metrics.update(state.best_metrics)
+
+            metrics.update(
+                env_steps=state.env_steps,
+                iteration=state.iteration,
+                train_time_s=state.train_time_s,
+            )
+            if done or state.iteration % spec.checkpoint.interval == 0:
+                with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+                    _save_checkpoint(algo, state, best_dir, Path(tmp))
+                    tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
+            else:
+                tune.report(metrics)
+    finally:
+        algo.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,175 @@
+"""Pydantic models of a sweep spec (DESIGN.md, "Spec contract").
+
+Every model forbids unknown keys. The ``algorithm`` and ``env`` sections are discriminated
+unions over the *registered* algorithms and environments, so each one's ``config`` is typed
+by that entry's own model; :func:`sweep_spec_model` builds the union from the registry.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from actlab import registry
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"
+
+
+class StrictModel(BaseModel):
+    """Base of every spec model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class StopSpec(StrictModel):
+    """When a trial stops: the first criterion reached wins."""
+
+    env_steps: Optional[int] = Field(None, gt=0, description="Stop after this many sampled env steps.")
+    iterations: Optional[int] = Field(None, gt=0, description="Stop after this many training iterations.")
+    time_s: Optional[float] = Field(None, gt=0, description="Stop after this many seconds of training.")
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> "StopSpec":
+        if self.env_steps is None and self.iterations is None and self.time_s is None:
+            raise ValueError("give at least one of env_steps, iterations, time_s")
+        return self
+
+
+class EvaluationSpec(StrictModel):
+    """Periodic evaluation on named evaluation sets (action splits or tasks)."""
+
+    interval: int = Field(
+        5, ge=0, description="Evaluate every N training iterations (and at the end); 0 disables evaluation."
+    )
+    episodes: int = Field(100, gt=0, description="Episodes per evaluation set.")
+    sets: Optional[dict[str, dict[str, Any]]] = Field(
+        None,
+        description="Evaluation set name -> env-config overrides. Default: the environment's own sets "
+        "(e.g. train/validation/test action splits).",
+    )
+    select_on: Optional[str] = Field(
+        "auto",
+        description="Evaluation set whose metric selects the best checkpoint ('auto': the environment's "
+        "default, e.g. validation; null: no selection).",
+    )
+    metric: Optional[str] = Field(
+        None, description="Metric that selects the best checkpoint (default: success_rate if the env has "
+        "success, else return_mean)."
+    )
+    explore: bool = Field(False, description="Sample actions (true) or act greedily (false) when evaluating.")
+
+
+class ResourcesSpec(StrictModel):
+    """Per-trial resources. The defaults fit a 2-CPU laptop."""
+
+    env_runners: int = Field(0, ge=0, description="Remote EnvRunner actors per trial (0: sample in the trial).")
+    envs_per_env_runner: int = Field(8, ge=1, description="Vectorised env copies per EnvRunner.")
+    cpus_per_env_runner: float = Field(1.0, gt=0, description="CPUs reserved per remote EnvRunner.")
+    cpus_per_trial: float = Field(1.0, gt=0, description="CPUs reserved for the trial's driver and learner.")
+    gpus_per_trial: float = Field(0.0, ge=0, description="GPUs for the trial's learner (0: CPU only).")
+    concurrent_trials: Optional[int] = Field(
+        None, gt=0, description="Trials running at once (default: as many as the cluster fits)."
+    )
+    torch_threads: int = Field(1, ge=1, description="torch intra-op threads per process (1 avoids contention).")
+
+    def trial_bundles(self) -> list[dict[str, float]]:
+        """Placement-group bundles of one trial: driver+learner first, then each EnvRunner."""
+        head: dict[str, float] = {"CPU": self.cpus_per_trial}
+        if self.gpus_per_trial > 0:
+            head["GPU"] = self.gpus_per_trial
+        return [head] + [{"CPU": self.cpus_per_env_runner} for _ in range(self.env_runners)]
+
+
+class TrackingSpec(StrictModel):
+    uri: str = Field(DEFAULT_TRACKING_URI, description="MLflow tracking URI (sqlite:///file.db or http://host:port).")
+    experiment: Optional[str] = Field(None, description="MLflow experiment (default: the spec name).")
+
+
+class CheckpointSpec(StrictModel):
+    interval: int = Field(10, ge=1, description="Checkpoint every N iterations (and at the end).")
+    keep: int = Field(2, ge=1, description="Checkpoints kept per trial (the newest).")
+    storage_path: str = Field("actlab_results", description="Where Tune keeps sweeps (a shared path on clusters).")
+    max_failures: int = Field(2, ge=0, description="Retries of a failed trial from its last checkpoint.")
+
+
+def _algorithm_variant(name: str, entry: registry.AlgorithmEntry) -> type[BaseModel]:
+    return create_model(
+        f"Algorithm[{name}]",
+        __base__=StrictModel,
+        name=(Literal[name], Field(description=entry.description)),
+        config=(entry.config_model, Field(default_factory=entry.config_model)),
+    )
+
+
+def _env_variant(name: str, entry: registry.EnvEntry) -> type[BaseModel]:
+    return create_model(
+        f"Env[{name}]",
+        __base__=StrictModel,
+        name=(Literal[name], Field(description=entry.description)),
+        config=(entry.config_model, Field(default_factory=entry.config_model)),
+    )
+
+
+def _union(variants: list[type[BaseModel]]) -> Any:
+    if len(variants) == 1:
+        return variants[0]
+    return Annotated[Union[tuple(variants)], Field(discriminator="name")]
+
+
+@functools.lru_cache(maxsize=1)
+def sweep_spec_model() -> type[BaseModel]:
+    """The top-level spec model, with ``algorithm``/``env`` typed by the registry."""
+    algos = registry.algorithms()
+    envs = registry.envs()
+    algo_type = _union([_algorithm_variant(n, e) for n, e in sorted(algos.items())])
+    env_type = _union([_env_variant(n, e) for n, e in sorted(envs.items())])
+
+    class SweepSpec(StrictModel):
+        """A sweep: one method on one environment, a grid of settings, several seeds."""
+
+        name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Sweep name (letters, digits, _.-).")
+        description: str = Field("", description="What the sweep is for.")
+        algorithm: algo_type  # type: ignore[valid-type]
+        env: env_type  # type: ignore[valid-type]
+        seeds: list[int] = Field([0], min_length=1, description="One trial per seed and grid point.")
+        grid: dict[str, list[Any]] = Field(
+            default_factory=dict, description="Dotted spec path -> list of values; the cartesian product is swept."
+        )
+        stop: StopSpec
+        evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+        resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+        tracking: TrackingSpec = Field(default_factory=TrackingSpec)
+        checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
+
+        @field_validator("seeds")
+        @classmethod
+        def _unique_seeds(cls, seeds: list[int]) -> list[int]:
+            if len(set(seeds)) != len(seeds):
+                raise ValueError("seeds must be unique")
+            return seeds
+
+        @field_validator("grid")
+        @classmethod
+        def _grid_lists(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+            for path, values in grid.items():
+                if not values:
+                    raise ValueError(f"grid '{path}' has no values; give at least one or remove it")
+                if path == "seeds" or path.startswith("seeds."):
+                    raise ValueError("vary seeds with the top-level 'seeds' list, not the grid")
+                if path == "grid" or path.startswith("grid."):
+                    raise ValueError("the grid cannot vary itself")
+            return grid
+
+    return SweepSpec
+
+
+def variant_models() -> dict[tuple[str, str], type[BaseModel]]:
+    """(section, registered name) -> that variant's config model; for did-you-mean hints."""
+    out: dict[tuple[str, str], type[BaseModel]] = {}
+    for name, entry in registry.algorithms().items():
+        out[("algorithm", name)] = entry.config_model
+    for name, entry in registry.envs().items():
+        out[("env", name)] = entry.config_model
+    return out

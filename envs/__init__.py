@@ -1,0 +1,11 @@
+"""Environment families of actlab. Importing this package registers every environment
+with gymnasium (ids under ``actlab/``) and with :mod:`actlab.registry`.
+
+Registration is idempotent, so importing (or reloading) this package twice is safe.
+"""
+
+from __future__ import annotations
+
+from envs import gridworld_skills as _gridworld_skills
+
+_gridworld_skills.register()

@@ -1,0 +1,37 @@
+"""Observation layout shared by every *action-set* environment.
+
+Action-set environments (thesis Ch.2-3) let the agent choose among a varying set of
+available actions. They expose that set in the observation so that any RLModule can read
+it, with a fixed padded size ``max_actions`` and a mask:
+
+- ``obs[STATE_KEY]``:        float32 ``(state_dim,)``      -- the task state s
+- ``obs[ACTION_REPRS_KEY]``: float32 ``(max_actions, d)``  -- representation c_i of slot i
+- ``obs[ACTION_MASK_KEY]``:  float32 ``(max_actions,)``    -- 1.0 if slot i holds an available action
+
+The environment's action is the *slot index* (``Discrete(max_actions)``); choosing a masked
+slot is an error the env reports. Padded slots have all-zero representations.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+STATE_KEY = "state"
+ACTION_REPRS_KEY = "action_reprs"
+ACTION_MASK_KEY = "action_mask"
+
+
+def action_set_observation_space(
+    state_space: gym.spaces.Box, max_actions: int, repr_dim: int
+) -> gym.spaces.Dict:
+    """The ``Dict`` observation space of an action-set environment."""
+    return gym.spaces.Dict(
+        {
+            STATE_KEY: state_space,
+            ACTION_REPRS_KEY: gym.spaces.Box(
+                low=-np.inf, high=np.inf, shape=(max_actions, repr_dim), dtype=np.float32
+            ),
+            ACTION_MASK_KEY: gym.spaces.Box(low=0.0, high=1.0, shape=(max_actions,), dtype=np.float32),
+        }
+    )

@@ -1,0 +1,8 @@
+"""Method packages (RLModules, configs, builders). Importing this package registers all of
+them in :mod:`actlab.registry` (via ``actlab.registry.load_plugins``).
+
+Add a new method by creating ``rllib_modules/<name>/`` whose ``__init__`` calls
+``register_algorithm`` and importing it below.
+"""
+
+from rllib_modules import utility  # noqa: F401  (registers "utility-ppo")

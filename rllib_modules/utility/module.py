@@ -1,0 +1,180 @@
+"""The utility policy RLModule of thesis Ch.2 (§2.4.2, Eq. 2.3; T-AppA §D.3.2).
+
+Reads the observation layout of action-set environments (``envs.common.action_set``):
+``state`` (S,), ``action_reprs`` (K, d) and ``action_mask`` (K,); the action is the
+index of a slot. Only the non-image setting is implemented (Grid World, Recommender).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gymnasium as gym
+import torch
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, ValueFunctionAPI
+from ray.rllib.core.rl_module.torch import TorchRLModule
+from torch import nn
+
+from envs.common.action_set import ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
+from rllib_modules.common.masking import masked_logits
+from rllib_modules.common.mlp import SQRT2, Activation, InitScheme, init_linear_layers_, make_mlp
+
+__all__ = ["UtilityModelOptions", "UtilityRLModule"]
+
+#: Orthogonal-init gain of the utility network f_ν (thesis code base: every layer of the
+#: action-scoring head uses 0.01, so the initial policy is near-uniform over the set).
+_UTILITY_GAIN = 0.01
+
+
+@dataclass(frozen=True)
+class UtilityModelOptions:
+    """Options read from ``model_config`` (unknown keys, e.g. RLlib's defaults, are ignored).
+
+    Attributes:
+        hidden_size: Width H of every hidden layer (T-AppA Table A.4: 64).
+        utility_uses_state: Eq. 2.3 scores ``f_ν[c_i, f_ω(s)]``, so the utility sees the
+            state (True, the method). False scores ``f_ν[c_i]`` alone -- a state-blind
+            ablation; f_ω is then not built and the policy is a fixed preference over
+            representations.
+        state_activation: Nonlinearity of f_ω and of the critic trunk (T-AppA §D.3.2: tanh).
+        utility_activation: Nonlinearity inside f_ν (T-AppA §D.3.2: ReLU).
+        init: ``"orthogonal"`` = the thesis code base's init (gain sqrt(2) for the tanh
+            trunks and the value head, 0.01 for f_ν, zero biases); ``"torch"`` = PyTorch
+            defaults.
+    """
+
+    hidden_size: int = 64
+    utility_uses_state: bool = True
+    state_activation: Activation = "tanh"
+    utility_activation: Activation = "relu"
+    init: InitScheme = "orthogonal"
+
+    @classmethod
+    def from_model_config(cls, model_config: Any) -> "UtilityModelOptions":
+        if model_config is None:
+            return cls()
+        if not isinstance(model_config, Mapping):  # a DefaultModelConfig dataclass
+            model_config = vars(model_config)
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in model_config.items() if k in names})
+
+    def to_model_config(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
+    """Utility policy over a varying action set (thesis §2.4.2, Eq. 2.3; T-AppA §D.3.2).
+
+    ``π(a_i | s, 𝒜) = softmax_i f_ν[c_i, f_ω(s)]`` over the available slots, with
+
+    - state encoder f_ω: ``Linear-act-Linear-act`` on the (flattened) state, tanh;
+    - utility f_ν: each representation c_i -> ``Linear(d, H)`` -> concat with f_ω(s) ->
+      ``Linear(2H, H)-ReLU-Linear(H, 1)`` -> one logit per slot. All K slots are scored in
+      one batched pass over a ``(B, K, ·)`` tensor, so the policy is permutation
+      equivariant in the slots and independent of K;
+    - critic V: a *separate* ``Linear-tanh-Linear-tanh`` trunk on the state -> ``Linear(H,
+      1)`` (non-image setting; T-AppA §D.3.2). The critic does not see the action set.
+
+    Unavailable slots get logit ``finfo.min`` (probability exactly 0; see
+    :func:`rllib_modules.common.masking.masked_logits`). The masked logits are
+    ``Columns.ACTION_DIST_INPUTS``; RLlib's default Categorical samples from them and PPO
+    computes log-probabilities, entropy and KL on them.
+
+    ``_forward_train`` also returns the critic trunk's features as ``Columns.EMBEDDINGS``,
+    which PPO's loss passes to :meth:`compute_values`, so the critic trunk runs once per
+    minibatch. The critic is not built on EnvRunners (``inference_only``) and not
+    synced there (:meth:`get_non_inference_attributes`).
+
+    ``model_config`` keys: see :class:`UtilityModelOptions`.
+    """
+
+    # -- construction -------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self.options = UtilityModelOptions.from_model_config(self.model_config)
+        state_dim, num_slots, repr_dim = _action_set_dims(self.observation_space)
+        if not isinstance(self.action_space, gym.spaces.Discrete) or self.action_space.n != num_slots:
+            raise ValueError(
+                f"UtilityRLModule needs action_space Discrete({num_slots}) (one action per slot), "
+                f"got {self.action_space}"
+            )
+        hidden = self.options.hidden_size
+        self.num_slots = num_slots
+
+        # f_ω; absent in the state-blind ablation so that no unused parameters exist.
+        self.state_encoder: nn.Module | None = None
+        if self.options.utility_uses_state:
+            self.state_encoder = make_mlp(state_dim, [hidden, hidden], self.options.state_activation)
+            init_linear_layers_(self.state_encoder, SQRT2, self.options.init)
+
+        # f_ν: the per-representation linear layer, then the scoring MLP on [c', f_ω(s)].
+        self.repr_proj = nn.Linear(repr_dim, hidden)
+        score_in = 2 * hidden if self.options.utility_uses_state else hidden
+        self.utility_mlp = make_mlp(score_in, [hidden], self.options.utility_activation, out_dim=1)
+        init_linear_layers_(self.repr_proj, _UTILITY_GAIN, self.options.init)
+        init_linear_layers_(self.utility_mlp, _UTILITY_GAIN, self.options.init)
+
+        # The critic is only needed by the Learner (GAE and the value loss).
+        if not self.inference_only:
+            self.critic_encoder = make_mlp(state_dim, [hidden, hidden], self.options.state_activation)
+            self.critic_head = nn.Linear(hidden, 1)
+            init_linear_layers_(self.critic_encoder, SQRT2, self.options.init)
+            init_linear_layers_(self.critic_head, SQRT2, self.options.init)
+
+    def get_non_inference_attributes(self) -> list[str]:
+        return ["critic_encoder", "critic_head"]
+
+    # -- forward passes -----------------------------------------------------------------
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Exploration and inference: masked logits only (no critic on EnvRunners)."""
+        return {Columns.ACTION_DIST_INPUTS: self.compute_logits(batch[Columns.OBS])}
+
+    def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        obs = batch[Columns.OBS]
+        return {
+            Columns.ACTION_DIST_INPUTS: self.compute_logits(obs),
+            Columns.EMBEDDINGS: self.critic_encoder(_flat_state(obs)),
+        }
+
+    def compute_logits(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Masked utilities ``logits_BK`` of Eq. 2.3 for a batch of action-set observations."""
+        c_BKD = obs[ACTION_REPRS_KEY]
+        h_c_BKH = self.repr_proj(c_BKD)
+        if self.state_encoder is not None:
+            h_s_BH = self.state_encoder(_flat_state(obs))
+            # expand() broadcasts f_ω(s) to every slot without copying memory.
+            h_s_BKH = h_s_BH.unsqueeze(1).expand(-1, h_c_BKH.shape[1], -1)
+            h_c_BKH = torch.cat([h_c_BKH, h_s_BKH], dim=-1)
+        logits_BK = self.utility_mlp(h_c_BKH).squeeze(-1)
+        return masked_logits(logits_BK, obs[ACTION_MASK_KEY])
+
+    def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
+        """State values ``V(s)``, shape ``(B,)`` (ValueFunctionAPI; used by GAE and the loss)."""
+        if embeddings is None:
+            embeddings = self.critic_encoder(_flat_state(batch[Columns.OBS]))
+        return self.critic_head(embeddings).squeeze(-1)
+
+
+def _flat_state(obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """``(B, S)`` state; flattening lets a multi-dimensional vector state reuse the MLP."""
+    state = obs[STATE_KEY]
+    return state.reshape(state.shape[0], -1).float()
+
+
+def _action_set_dims(space: gym.Space) -> tuple[int, int, int]:
+    """``(state_dim, num_slots K, repr_dim d)`` from an action-set ``Dict`` space."""
+    keys = (STATE_KEY, ACTION_REPRS_KEY, ACTION_MASK_KEY)
+    if not isinstance(space, gym.spaces.Dict) or any(k not in space.spaces for k in keys):
+        raise ValueError(f"UtilityRLModule needs a Dict observation space with keys {keys}, got {space}")
+    reprs_shape = space[ACTION_REPRS_KEY].shape
+    if len(reprs_shape) != 2 or space[ACTION_MASK_KEY].shape != reprs_shape[:1]:
+        raise ValueError(
+            f"'{ACTION_REPRS_KEY}' must be (K, d) and '{ACTION_MASK_KEY}' (K,); "
+            f"got {reprs_shape} and {space[ACTION_MASK_KEY].shape}"
+        )
+    return math.prod(space[STATE_KEY].shape), reprs_shape[0], reprs_shape[1]
