@@ -87,7 +87,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri or DEFAULT_TRACKING_URI)
     try:
         report = build_report(
-            args.experiment, uri, Path(args.out), sweep=args.sweep, log_to_mlflow=not args.no_log
+            args.experiment,
+            uri,
+            Path(args.out) if args.out else Path("reports") / args.experiment,
+            sweep=args.sweep,
+            metrics=args.metric or None,
+            log_to_mlflow=not args.no_log,
+            include_running=args.include_running,
         )
     except ReportError as exc:
         return _fail([str(exc)])
@@ -168,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="aggregate finished runs of an MLflow experiment")
     p.add_argument("experiment")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlruns.db)")
-    p.add_argument("--out", default="reports", help="directory for the table and plots (default: reports/)")
+    p.add_argument("--out", help="directory for the table and plots (default: reports/EXPERIMENT)")
+    p.add_argument("--metric", action="append", help="metric or pattern to report, e.g. 'eval/*/success_rate' (repeatable)")
+    p.add_argument("--include-running", action="store_true", help="also aggregate runs that are still RUNNING")
     p.add_argument("--sweep", help="only runs of this sweep id")
     p.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
     p.set_defaults(func=cmd_report)

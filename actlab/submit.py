@@ -223,8 +223,8 @@ def _spec_relative_path(spec_path: Path, project_root: Path) -> str:
     return rel.as_posix()
 
 
-def _spec_tracking_uri(spec_path: Path, overrides: list[str]) -> str:
-    """The tracking URI the spec (plus overrides) resolves to, defaults included."""
+def _spec_settings(spec_path: Path, overrides: list[str]) -> tuple[str, str]:
+    """The spec's (tracking URI, checkpoint storage path) after overrides, defaults included."""
     from actlab.spec import load_sweep
     from actlab.spec.errors import SpecError
 
@@ -232,7 +232,18 @@ def _spec_tracking_uri(spec_path: Path, overrides: list[str]) -> str:
         sweep: Any = load_sweep(spec_path, overrides)
     except SpecError as exc:
         raise SubmitError("; ".join(str(p) for p in exc.problems)) from None
-    return str(sweep.spec.tracking.uri)
+    return str(sweep.spec.tracking.uri), str(sweep.spec.checkpoint.storage_path)
+
+
+def storage_note(storage_path: str) -> str | None:
+    """A warning when Tune's results would stay inside the job's temporary working dir."""
+    if "://" in storage_path or Path(storage_path).is_absolute():
+        return None
+    return (
+        f"checkpoint.storage_path '{storage_path}' is relative: checkpoints stay in the job's working dir on the "
+        f"head (not copied back, gone when Ray cleans it up) and a multi-node cluster needs a directory every node "
+        f"mounts; pass --set checkpoint.storage_path=/shared/path/actlab_results ({README_HINT})"
+    )
 
 
 def plan_tracking_uri(
@@ -265,12 +276,12 @@ def _git_sha(project_root: Path) -> str | None:
     return git_sha(project_root)
 
 
-def _check_job_server(address: str, auth_token: str | None) -> dict[str, str]:
+def _check_job_server(address: str, auth_token: str | None) -> tuple[dict[str, str], str]:
     """Pre-flight: reachability and authentication, with a timeout and clear messages.
 
     Ray's client uses ``requests`` without a timeout (a firewalled host hangs for minutes)
     and reports auth problems as a multi-line exception; this turns both into one line.
-    Returns the HTTP headers to use for every request.
+    Returns the HTTP headers to use for every request and where the token came from.
     """
     import requests
 
@@ -323,7 +334,26 @@ def _check_job_server(address: str, auth_token: str | None) -> dict[str, str]:
 
     if version and version != ray.__version__:
         _note(f"warning: the cluster runs Ray {version}, this machine Ray {ray.__version__}; pin the same version")
-    return headers
+    return headers, (source if token else "")
+
+
+def _quiet_ray_client_loggers() -> None:
+    """Silence Ray's per-file packaging chatter and websocket INFO lines (we print our own).
+
+    ``ray.dashboard.modules.job.sdk`` sets its own level to INFO at import, so this must run
+    after the import. Warnings (e.g. a large file in the upload) still come through.
+    """
+    import logging
+
+    for name in (
+        "ray.dashboard.modules.job.sdk",
+        "ray.dashboard.modules.dashboard_sdk",
+        "ray._private.runtime_env.packaging",
+        "ray._private.runtime_env.working_dir",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Ray warns that .git/.venv "are now ignored by default": we exclude them on purpose.
+    logging.getLogger("ray._private.runtime_env.working_dir").setLevel(logging.ERROR)
 
 
 def _default_job_id(spec_rel: str) -> str:
@@ -331,8 +361,13 @@ def _default_job_id(spec_rel: str) -> str:
     return f"actlab-{stem}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def _stop_hint(job_id: str, address: str, token_used: bool) -> str:
-    prefix = "RAY_AUTH_MODE=token " if token_used else ""
+def _stop_hint(job_id: str, address: str, token_source: str) -> str:
+    """The ``ray job stop`` command; Ray's CLI sends its token only with RAY_AUTH_MODE=token."""
+    prefix = ""
+    if token_source:
+        prefix = "RAY_AUTH_MODE=token "
+        if token_source == "--auth-token":
+            prefix += "RAY_AUTH_TOKEN=<token> "
     return f"{prefix}ray job stop {shlex.quote(job_id)} --address {shlex.quote(address)}"
 
 
@@ -391,20 +426,59 @@ def submit_sweep(
         addr = normalize_address(address)
         project_root = project_root.resolve()
         spec_rel = _spec_relative_path(Path(spec_path), project_root)
-        job_tracking_uri, note = plan_tracking_uri(tracking_uri, _spec_tracking_uri(Path(spec_path), overrides))
-        if note:
-            _note(note)
-        headers = _check_job_server(addr, auth_token)
+        spec_uri, storage_path = _spec_settings(Path(spec_path), overrides)
+        job_tracking_uri, note = plan_tracking_uri(tracking_uri, spec_uri)
     except SubmitError as exc:
         _err(str(exc))
         return 2
+    notes = tuple(n for n in (note, storage_note(storage_path)) if n)
+    return submit_entrypoint(
+        address=addr,
+        entrypoint=build_entrypoint(spec_rel, list(overrides), job_tracking_uri),
+        project_root=project_root,
+        job_id=job_id or _default_job_id(spec_rel),
+        runtime_env_extra=runtime_env_extra,
+        auth_token=auth_token,
+        follow=follow,
+        metadata={"actlab.spec": spec_rel},
+        notes=notes,
+    )
+
+
+def submit_entrypoint(
+    address: str,
+    entrypoint: str,
+    project_root: Path,
+    job_id: str | None = None,
+    runtime_env_extra: dict | None = None,
+    auth_token: str | None = None,
+    follow: bool = True,
+    metadata: dict[str, str] | None = None,
+    notes: tuple[str, ...] = (),
+) -> int:
+    """Submit any shell ``entrypoint`` with the project as working dir; same exit codes.
+
+    The generic half of :func:`submit_sweep` (also what the cluster test uses to check log
+    following and exit codes with a trivial script). ``notes`` are printed once the job
+    server has answered, so that an unreachable server gives a single error line.
+    """
+    try:
+        addr = normalize_address(address)
+        headers, token_source = _check_job_server(addr, auth_token)
+    except SubmitError as exc:
+        _err(str(exc))
+        return 2
+    for note in notes:
+        _note(note)
 
     from ray.exceptions import AuthenticationError
     from ray.job_submission import JobSubmissionClient
 
-    entrypoint = build_entrypoint(spec_rel, list(overrides), job_tracking_uri)
+    _quiet_ray_client_loggers()
+    project_root = project_root.resolve()
     runtime_env = build_runtime_env(project_root, runtime_env_extra, _git_sha(project_root))
-    submission_id = job_id or _default_job_id(spec_rel)
+    submission_id = job_id or f"actlab-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    meta = {**(metadata or {}), "actlab.entrypoint": entrypoint[:500]}
     try:
         with _without_env(_ADDRESS_ENV_VARS):
             client = JobSubmissionClient(addr, headers=headers)
@@ -413,7 +487,7 @@ def submit_sweep(
             entrypoint=entrypoint,
             submission_id=submission_id,
             runtime_env=runtime_env,
-            metadata={"actlab.spec": spec_rel, "actlab.entrypoint": entrypoint[:500]},
+            metadata=meta,
         )
     except AuthenticationError as exc:
         _err(f"authentication to the Ray job server at {addr} failed: {str(exc).splitlines()[0]}; {README_HINT}")
@@ -429,7 +503,7 @@ def submit_sweep(
         _err(f"interrupted while submitting; check whether job {submission_id} exists: ray job list --address {addr}")
         return 130
 
-    stop = _stop_hint(submission_id, addr, bool(headers))
+    stop = _stop_hint(submission_id, addr, token_source)
     _note(f"job {submission_id}: {entrypoint}")
     if not follow:
         _note(f"submitted; follow with: ray job logs {shlex.quote(submission_id)} --follow --address {addr}")
@@ -467,7 +541,8 @@ def _report_outcome(info: Any, submission_id: str, addr: str) -> int:
     if status == "SUCCEEDED":
         _note(f"job {submission_id} SUCCEEDED{took}")
         return 0
-    message = " ".join((info.message or "").split())[:1000]
+    message = (info.message or "").split(", last available logs")[0]  # the logs were just shown
+    message = " ".join(message.split())[:1000]
     _err(f"job {submission_id} {status}{took}: {message or 'no status message'}")
     logs = f"ray job logs {shlex.quote(submission_id)} --address {addr}"
     if info.driver_exit_code is not None:

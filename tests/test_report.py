@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mlflow.entities import Metric, Param, RunStatus, ViewType
+from mlflow.entities import Metric, Param, ViewType
 from mlflow.tracking import MlflowClient
 
 from actlab.report import ConfigKey, ReportError, build_report, format_table
@@ -357,6 +357,14 @@ def test_single_seed_collapses_and_says_so(empty_db: Path, tmp_path: Path) -> No
     # Single-seed curves are still drawn (band collapses to the line).
     assert (tmp_path / "out" / "curves_train_return_mean.png").exists()
 
+    # best/* curves on request: "default" logged it once (a point); the two seeds of
+    # "lr=0.001" logged it at different single steps, so no common range exists.
+    report = build_report(
+        "solo", uri, tmp_path / "best", curve_metrics=["best/*"], log_to_mlflow=False, n_boot=N_BOOT
+    )
+    assert (tmp_path / "best" / "curves_best_test_success_rate.png").exists()
+    assert any("disjoint env-step ranges" in w and "lr=0.001" in w for w in report.warnings)
+
 
 def test_metric_selection_patterns_and_unknown_metric(store: Store) -> None:
     report = build_report(
@@ -411,8 +419,3 @@ def test_experiment_without_trials(store: Store) -> None:
     with pytest.raises(ReportError, match="sweeps in this experiment: sweep-1"):
         build_report(EXPERIMENT, store.uri, store.root / "out", sweep="nope", log_to_mlflow=False)
 
-
-def test_status_constant_names() -> None:
-    # The report filters on these literal status names.
-    assert RunStatus.to_string(RunStatus.FINISHED) == "FINISHED"
-    assert RunStatus.to_string(RunStatus.RUNNING) == "RUNNING"

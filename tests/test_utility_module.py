@@ -29,6 +29,9 @@ from rllib_modules.utility.build import lr_setting
 
 torch.set_num_threads(1)
 
+# RLlib re-registers its internal gym id on every EnvRunner build.
+pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment rllib-single-agent-env-v0")
+
 K, D, S = 7, 10, 81
 
 
@@ -128,6 +131,23 @@ def test_permuting_slots_permutes_logits() -> None:
     probs = torch.softmax(logits, -1)
     probs_perm = torch.softmax(logits_perm, -1)
     torch.testing.assert_close(probs_perm, probs[:, perm], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("uses_state", [True, False])
+def test_blockwise_logits_match_literal_eq_2_3(uses_state: bool) -> None:
+    module = _module(utility_uses_state=uses_state, init="torch")  # larger weights than gain 0.01
+    obs = _obs_batch(batch_size=16, seed=5)
+    fast = module.compute_logits(obs)
+    literal = module.compute_logits_reference(obs)
+    torch.testing.assert_close(fast, literal, rtol=1e-5, atol=1e-6)
+    grads = []
+    for logits in (fast, literal):
+        module.zero_grad()
+        torch.log_softmax(logits, -1)[:, :3].sum().backward()
+        grads.append({n: p.grad.clone() for n, p in module.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_logits_depend_on_state_and_representation() -> None:
@@ -292,8 +312,10 @@ class _PickTheSignalEnv(gym.Env):
 gym.register(_SIGNAL_ENV_ID, entry_point=_PickTheSignalEnv)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_ray():
+    """One local Ray for this module's end-to-end tests, shut down afterwards (other test
+    modules check that Ray is not left running)."""
     import ray
 
     started = not ray.is_initialized()
@@ -314,20 +336,24 @@ def _learner_weights(algo) -> dict[str, np.ndarray]:
     return algo.learner_group._learner.module["default_policy"].get_state()
 
 
+@pytest.mark.integration
 def test_utility_ppo_learns_to_pick_the_signalled_action(local_ray) -> None:
+    """10 x 400 steps; seeds 0-3 all ended at 3.7-4.0 from about 1.3 (random: 1.6)."""
     algo = _small_algo(seed=0, entropy_coeff=0.01)
     try:
-        returns = []
-        for _ in range(8):
+        returns, successes = [], []
+        for _ in range(10):
             result = algo.train()
             returns.append(result["env_runners"]["episode_return_mean"])
-        assert "success_rate" in result["env_runners"]
+            successes.append(result["env_runners"]["success_rate"])
     finally:
         algo.stop()
     assert returns[0] < 2.5, returns
-    assert returns[-1] > returns[0] + 1.5, returns
+    assert returns[-1] > max(3.0, returns[0] + 1.5), returns
+    assert successes[-1] > successes[0], successes
 
 
+@pytest.mark.integration
 def test_same_seed_gives_identical_metrics_and_weights(local_ray) -> None:
     runs = []
     for _ in range(2):

@@ -63,7 +63,8 @@ def plot_curves(
             )
             continue
         ax.plot(curve.steps, curve.mean, color=color, linewidth=1.6, label=label)
-        ax.fill_between(curve.steps, curve.lo, curve.hi, color=color, alpha=0.2, linewidth=0)
+        # Fainter bands when many overlap, so lines stay readable through them.
+        ax.fill_between(curve.steps, curve.lo, curve.hi, color=color, alpha=0.12 if many else 0.2, linewidth=0)
     ax.set_xlabel("environment steps")
     ax.set_ylabel(metric)
     ax.xaxis.set_major_formatter(EngFormatter(sep=""))

@@ -57,8 +57,6 @@ def run_sweep(
     """Run (or resume) ``sweep``; returns the process exit code (0: every trial finished)."""
     spec: Any = sweep.spec
     file = sweep.file
-    uri = resolve_tracking_uri(tracking_uri or spec.tracking.uri)
-    check_tracking_store(uri, "--tracking-uri" if tracking_uri else "tracking.uri", file)
     experiment = spec.tracking.experiment or spec.name
     storage = Path(spec.checkpoint.storage_path)
     storage = (storage if storage.is_absolute() else Path.cwd() / storage).resolve()
@@ -71,6 +69,8 @@ def run_sweep(
     address = address or os.environ.get("RAY_ADDRESS")
     if not address and not allow_pending:
         check_trial_resources(bundles, local_capacity(), file)
+    uri = resolve_tracking_uri(tracking_uri or spec.tracking.uri)
+    check_tracking_store(uri, "--tracking-uri" if tracking_uri else "tracking.uri", file)
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     import ray

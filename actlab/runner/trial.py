@@ -32,6 +32,9 @@ from actlab.spec.loading import TrialSpec
 from actlab.spec.models import sweep_spec_model
 
 STATE_FILE = "actlab_trial_state.json"
+#: Fault injection for tests and drills: a trial that has never been restored raises at this
+#: iteration, so retries from the last checkpoint can be exercised for real.
+FAIL_ONCE_ENV = "ACTLAB_FAIL_ONCE_AT_ITERATION"
 ALGO_DIR = "algorithm"
 BEST_MODULE_DIR = "best_module"
 
@@ -44,6 +47,7 @@ class TrialState:
     env_steps: int = 0
     train_time_s: float = 0.0
     evaluations: int = 0
+    restores: int = 0
     best_score: float | None = None
     best_env_steps: int | None = None
     best_metrics: dict[str, float] = field(default_factory=dict)
@@ -147,6 +151,7 @@ def run_trial(config: dict[str, Any]) -> None:
             ckpt = Path(ckpt_dir)
             algo.restore_from_path(str(ckpt / ALGO_DIR))
             state = TrialState(**json.loads((ckpt / STATE_FILE).read_text()))
+            state.restores += 1
             if (ckpt / BEST_MODULE_DIR).exists():
                 shutil.copytree(ckpt / BEST_MODULE_DIR, best_dir)
 
@@ -162,12 +167,15 @@ def run_trial(config: dict[str, Any]) -> None:
             or (stop.time_s is not None and state.train_time_s >= stop.time_s)
         )
 
+    trial_started = time.perf_counter()
     try:
         while not should_stop():
             started = time.perf_counter()
             result = algo.train()
             state.train_time_s += time.perf_counter() - started
             state.iteration += 1
+            if state.restores == 0 and os.environ.get(FAIL_ONCE_ENV) == str(state.iteration):
+                raise RuntimeError(f"{FAIL_ONCE_ENV}={state.iteration}: injected trial failure")
             state.env_steps = int(result.get("num_env_steps_sampled_lifetime", state.env_steps))
             metrics = train_metrics(result, algorithm_name)
             metrics["perf/env_steps_per_s"] = (
@@ -210,6 +218,8 @@ def run_trial(config: dict[str, Any]) -> None:
                 iteration=state.iteration,
                 train_time_s=state.train_time_s,
             )
+            metrics["trial/restores"] = state.restores
+            metrics["perf/wall_s"] = time.perf_counter() - trial_started
             if done or state.iteration % spec.checkpoint.interval == 0:
                 with tempfile.TemporaryDirectory(dir=workdir) as tmp:
                     _save_checkpoint(algo, state, best_dir, Path(tmp))

