@@ -431,6 +431,9 @@ def submit_sweep(
     except SubmitError as exc:
         _err(str(exc))
         return 2
+    except KeyboardInterrupt:
+        _err("interrupted before anything was submitted")
+        return 130
     notes = tuple(n for n in (note, storage_note(storage_path)) if n)
     return submit_entrypoint(
         address=addr,
@@ -468,6 +471,9 @@ def submit_entrypoint(
     except SubmitError as exc:
         _err(str(exc))
         return 2
+    except KeyboardInterrupt:
+        _err("interrupted before anything was submitted")
+        return 130
     for note in notes:
         _note(note)
 
@@ -505,6 +511,7 @@ def submit_entrypoint(
 
     stop = _stop_hint(submission_id, addr, token_source)
     _note(f"job {submission_id}: {entrypoint}")
+    _note(f"dashboard: {addr}/#/jobs/{submission_id}")
     if not follow:
         _note(f"submitted; follow with: ray job logs {shlex.quote(submission_id)} --follow --address {addr}")
         _note(f"stop with:   {stop}")

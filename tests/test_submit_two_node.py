@@ -190,6 +190,22 @@ def test_cluster_manifests_stay_private() -> None:
     assert "python -m actlab run tune_specs/quickstart.yaml" in rayjob["spec"]["entrypoint"]
 
 
+def test_launcher_config_matches_rays_schema() -> None:
+    """``ray up`` validates against this schema first; catch typos without a cloud account."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import ray.autoscaler
+
+    schema_path = Path(ray.autoscaler.__file__).parent / "ray-schema.json"
+    if not schema_path.exists():
+        pytest.skip("this Ray has no ray-schema.json")
+    config = yaml.safe_load((ROOT / "cluster" / "ray-cluster.yaml").read_text())
+    jsonschema.validate(config, json.loads(schema_path.read_text()))
+    head = config["available_node_types"][config["head_node_type"]]
+    assert head["resources"].get("GPU") == 0
+    gpu_workers = [t for name, t in config["available_node_types"].items() if t["resources"].get("GPU", 0) >= 1]
+    assert gpu_workers and all(t.get("min_workers", 0) == 0 for t in gpu_workers)
+
+
 # =========================================================================== the two-node cluster
 
 #: Brings loopback up inside a fresh network namespace, then waits forever: the namespace
@@ -407,7 +423,9 @@ def test_submit_follows_logs_and_reports_failures(two_node_cluster: TwoNodeClust
         "import sys; from pathlib import Path; from actlab.submit import submit_entrypoint; "
         f"sys.exit(submit_entrypoint({cluster.dashboard_url!r}, {entrypoint!r}, Path({str(ROOT)!r})))"
     )
-    proc = cluster.run([PYTHON, "-c", script], timeout=120, env=_submit_env(cluster))
+    # A stale RAY_ADDRESS in the user's shell must not override --address (Ray's client
+    # would otherwise prefer it).
+    proc = cluster.run([PYTHON, "-c", script], timeout=120, env=_submit_env(cluster, RAY_ADDRESS="127.0.0.1:1"))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "nodes 2" in proc.stdout  # followed log output, from a driver that joined the cluster
     assert "FAILED" in proc.stderr and "exit code 3" in proc.stderr
@@ -464,3 +482,4 @@ def test_submit_quickstart_on_two_nodes(two_node_cluster: TwoNodeCluster, tmp_pa
         trials = [a for a in actors if a.get("class_name") == "ImplicitFunc"]
         assert len(trials) >= 2, [(a.get("class_name"), a.get("state")) for a in actors]
         assert len({a["node_id"] for a in trials}) == 2, [(a["node_id"][:8], a.get("state")) for a in trials]
+        print("trial actors ran on nodes", sorted({a["node_id"][:12] for a in trials}))

@@ -28,9 +28,13 @@ def masked_logits(logits_BK: torch.Tensor, mask_BK: torch.Tensor) -> torch.Tenso
     ``torch.finfo(dtype).min`` rather than ``-inf``: ``exp(finfo.min - m)`` underflows
     to exactly 0 for any finite valid logit ``m`` (so probabilities are exactly 0), while
     differences of two masked logits stay finite. ``-inf`` would give ``-inf - -inf =
-    NaN`` in the KL of two masked distributions and in a fully-masked row. With the
-    finite fill a fully-masked row degrades to a uniform distribution instead of NaN
-    (such a row is an environment bug; the module must still not poison the loss).
+    NaN`` in the KL of two masked distributions and in a fully-masked row.
+
+    Guard: a row with no available slot (an environment bug, which must still not poison
+    the loss) gets all-zero logits, i.e. an exactly uniform distribution with no gradient.
+    Leaving it at ``finfo.min`` everywhere would be NaN-free but inconsistent:
+    ``logsumexp`` rounds back to ``finfo.min``, so log-probabilities would come out as 0
+    (probability 1 per slot) while the softmax is uniform.
 
     ``torch.where`` (not in-place ``masked_fill_``) keeps the gradient of the masked
     entries at exactly 0 without touching the utility network's output tensor.
@@ -44,4 +48,6 @@ def masked_logits(logits_BK: torch.Tensor, mask_BK: torch.Tensor) -> torch.Tenso
     """
     valid_BK = mask_BK if mask_BK.dtype == torch.bool else valid_slots(mask_BK)
     fill = torch.tensor(torch.finfo(logits_BK.dtype).min, dtype=logits_BK.dtype, device=logits_BK.device)
-    return torch.where(valid_BK, logits_BK, fill)
+    out_BK = torch.where(valid_BK, logits_BK, fill)
+    empty_B1 = ~valid_BK.any(dim=-1, keepdim=True)
+    return torch.where(empty_B1, torch.zeros_like(out_BK), out_BK)

@@ -155,10 +155,13 @@ class UtilityPPOConfig(BaseModel):
 
     def module_model_config(self) -> dict[str, Any]:
         """The ``model_config`` of :class:`~rllib_modules.utility.module.UtilityRLModule`."""
-        return {
-            "hidden_size": self.hidden_size,
-            "utility_uses_state": self.utility_uses_state,
-            "state_activation": self.state_activation,
-            "utility_activation": self.utility_activation,
-            "init": self.init,
-        }
+        # Through the module's own options class, so a renamed option fails here, loudly.
+        from rllib_modules.utility.module import UtilityModelOptions
+
+        return UtilityModelOptions(
+            hidden_size=self.hidden_size,
+            utility_uses_state=self.utility_uses_state,
+            state_activation=self.state_activation,
+            utility_activation=self.utility_activation,
+            init=self.init,
+        ).to_model_config()
