@@ -76,6 +76,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri,
         project_root=PROJECT_ROOT,
         follow=not args.no_follow,
+        auth_token=args.auth_token,
     )
 
 
@@ -169,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", required=True, help="Ray job server, e.g. http://127.0.0.1:8265")
     p.add_argument("--tracking-uri", help="MLflow tracking URI reachable from the cluster")
     p.add_argument("--no-follow", action="store_true", help="return after submitting instead of following logs")
+    p.add_argument(
+        "--auth-token",
+        help="the cluster's Ray auth token (default: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)",
+    )
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("report", help="aggregate finished runs of an MLflow experiment")

@@ -58,10 +58,18 @@ def run_sweep(
     spec: Any = sweep.spec
     file = sweep.file
     experiment = spec.tracking.experiment or spec.name
-    storage = Path(spec.checkpoint.storage_path)
-    storage = (storage if storage.is_absolute() else Path.cwd() / storage).resolve()
-    storage.mkdir(parents=True, exist_ok=True)
-    resume_path = find_resumable(storage, spec.name, resume_id) if (resume or resume_id) else None
+    if "://" in spec.checkpoint.storage_path:  # cloud storage (s3://, gs://): Tune handles it
+        storage_uri = spec.checkpoint.storage_path
+        if resume or resume_id:
+            if not resume_id:
+                raise SpecError.single(file, "--resume", "with cloud storage give the sweep id: --resume SWEEP_ID")
+        resume_path = Path(resume_id) if resume_id else None
+    else:
+        storage = Path(spec.checkpoint.storage_path)
+        storage = (storage if storage.is_absolute() else Path.cwd() / storage).resolve()
+        storage.mkdir(parents=True, exist_ok=True)
+        storage_uri = str(storage)
+        resume_path = find_resumable(storage, spec.name, resume_id) if (resume or resume_id) else None
 
     bundles = [
         sweep_spec_model().model_validate(t.spec).resources.trial_bundles() for t in sweep.trials
@@ -102,10 +110,9 @@ def run_sweep(
     try:
         if resume_path is not None:
             sweep_id = resume_path.name
-            print(f"[actlab] resuming sweep {sweep_id} from {resume_path}", flush=True)
-            tuner = tune.Tuner.restore(
-                str(resume_path), trainable=trainable, resume_unfinished=True, resume_errored=True
-            )
+            restore_from = str(resume_path) if resume_path.is_absolute() else f"{storage_uri.rstrip('/')}/{sweep_id}"
+            print(f"[actlab] resuming sweep {sweep_id} from {restore_from}", flush=True)
+            tuner = tune.Tuner.restore(restore_from, trainable=trainable, resume_unfinished=True, resume_errored=True)
         else:
             sweep_id = f"{spec.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
             plan = make_eval_plan(spec)
@@ -128,7 +135,7 @@ def run_sweep(
                 ),
                 run_config=tune.RunConfig(
                     name=sweep_id,
-                    storage_path=str(storage),
+                    storage_path=storage_uri,
                     callbacks=callbacks,
                     failure_config=tune.FailureConfig(max_failures=spec.checkpoint.max_failures),
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.checkpoint.keep),
@@ -147,7 +154,11 @@ def run_sweep(
     print(
         f"[actlab] sweep {sweep_id} done: {len(results) - len(errors)} finished, {len(errors)} failed.\n"
         f"[actlab] compare runs: actlab report '{experiment}' --tracking-uri {uri}\n"
-        f"[actlab] MLflow UI:    mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000",
+        + (
+            f"[actlab] MLflow UI:    mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000"
+            if uri.startswith("sqlite:")
+            else f"[actlab] MLflow UI:    {uri}"
+        ),
         flush=True,
     )
     if errors:

@@ -137,11 +137,12 @@ class UtilityPPOConfig(BaseModel):
         "relu", description="Nonlinearity of the utility MLP f_ν (T-AppA §D.3.2: ReLU)."
     )
     init: InitScheme = Field(
-        "orthogonal",
+        "torch",
         description=(
-            "Weight init: 'orthogonal' as in the thesis' PPO code base (gain √2 for f_ω and "
-            "the critic, 0.01 for f_ν, zero biases) or 'torch' (PyTorch defaults). Unspecified "
-            "in the thesis text."
+            "Weight init (unspecified in the thesis text). 'torch' (default): PyTorch defaults. "
+            "'orthogonal': the thesis' PPO code base (gain √2 for f_ω and the critic, 0.01 for every "
+            "layer of f_ν, zero biases). On Grid World (seed 0, 160k env steps) 'orthogonal' left "
+            "validation success at 0.0 while 'torch' reached 0.115, so 'torch' is the default."
         ),
     )
 
