@@ -9,3 +9,7 @@ from __future__ import annotations
 from envs import gridworld_skills as _gridworld_skills
 
 _gridworld_skills.register()
+
+from envs import recommender as _recommender  # noqa: E402
+
+_recommender.register()

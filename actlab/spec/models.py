@@ -94,18 +94,10 @@ class CheckpointSpec(StrictModel):
     max_failures: int = Field(2, ge=0, description="Retries of a failed trial from its last checkpoint.")
 
 
-def _algorithm_variant(name: str, entry: registry.AlgorithmEntry) -> type[BaseModel]:
+def _variant(kind: str, name: str, entry: registry.AlgorithmEntry | registry.EnvEntry) -> type[BaseModel]:
+    """``{name: Literal[name], config: <entry's model>}``: one member of a discriminated union."""
     return create_model(
-        f"Algorithm[{name}]",
-        __base__=StrictModel,
-        name=(Literal[name], Field(description=entry.description)),
-        config=(entry.config_model, Field(default_factory=entry.config_model)),
-    )
-
-
-def _env_variant(name: str, entry: registry.EnvEntry) -> type[BaseModel]:
-    return create_model(
-        f"Env[{name}]",
+        f"{kind}[{name}]",
         __base__=StrictModel,
         name=(Literal[name], Field(description=entry.description)),
         config=(entry.config_model, Field(default_factory=entry.config_model)),
@@ -123,8 +115,8 @@ def sweep_spec_model() -> type[BaseModel]:
     """The top-level spec model, with ``algorithm``/``env`` typed by the registry."""
     algos = registry.algorithms()
     envs = registry.envs()
-    algo_type = _union([_algorithm_variant(n, e) for n, e in sorted(algos.items())])
-    env_type = _union([_env_variant(n, e) for n, e in sorted(envs.items())])
+    algo_type = _union([_variant("Algorithm", n, e) for n, e in sorted(algos.items())])
+    env_type = _union([_variant("Env", n, e) for n, e in sorted(envs.items())])
 
     class SweepSpec(StrictModel):
         """A sweep: one method on one environment, a grid of settings, several seeds."""
