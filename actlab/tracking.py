@@ -143,10 +143,12 @@ class MLflowTrackingCallback:
         self._experiment_id: str | None = None
         self._runs: dict[str, str] = {}  # trial_id -> run_id
         self._last_step: dict[str, int] = {}  # run_id -> last env_steps logged
+        self._pending: dict[str, list[Any]] = {}  # run_id -> async log operations in flight
 
     def __getstate__(self) -> dict[str, Any]:  # Tune pickles callbacks with the experiment state
         state = dict(self.__dict__)
         state["_client"] = None
+        state["_pending"] = {}
         return state
 
     @property
@@ -240,11 +242,19 @@ class MLflowTrackingCallback:
             if "/" in key and isinstance(value, (int, float)) and not isinstance(value, bool)
         ]
         metrics.append(Metric("iteration", float(result.get("iteration", 0)), now, step))
+        # Asynchronous: the Tune controller waits for callbacks before it hands the next
+        # result to a trial, so a synchronous SQLite write would stall training.
+        pending = self._pending.setdefault(run_id, [])
         for i in range(0, len(metrics), 500):
-            self.client.log_batch(run_id, metrics=metrics[i : i + 500])
+            pending.append(self.client.log_batch(run_id, metrics=metrics[i : i + 500], synchronous=False))
+
+    def _flush(self, run_id: str) -> None:
+        for operation in self._pending.pop(run_id, []):
+            operation.wait()
 
     def _finish(self, trial: Any, status: str) -> None:
         run_id = self.run_for_trial(trial)
+        self._flush(run_id)
         checkpoint = getattr(trial, "checkpoint", None)
         if checkpoint is not None:
             self.client.set_tag(run_id, "actlab.checkpoint", str(checkpoint.path))
@@ -256,3 +266,7 @@ class MLflowTrackingCallback:
 
     def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         self._finish(trial, "FAILED")
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        for run_id in list(self._pending):
+            self._flush(run_id)
