@@ -49,6 +49,23 @@ class AlgorithmEntry:
 
 
 @dataclass(frozen=True)
+class ActionDataset:
+    """Action observations of an environment's action universe (thesis §2.4.1, §2.5.2 step 1).
+
+    What a representation-learning stage (HVAE) trains on: ``data_spec`` names the
+    observations reproducibly (it is part of the cache key), ``split_ids`` maps each action
+    split to its action ids, and ``labels`` is a ground-truth property per action used to
+    colour diagnostic plots (e.g. the quadrant a skill moves the agent to, Fig. A.4).
+    """
+
+    data_spec: dict[str, Any]
+    split_ids: dict[str, Any]
+    n_actions: int
+    labels: Any = None
+    label_names: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class EnvEntry:
     """A registered environment (a gymnasium id under the ``actlab/`` namespace)."""
 
@@ -61,6 +78,9 @@ class EnvEntry:
     select_on: str | None = None
     #: Key of ``info`` that holds a boolean success flag at episode end (None: no success).
     success_key: str | None = None
+    #: ``action_dataset(env_config) -> ActionDataset`` for envs whose actions come with
+    #: action observations (None: representations are given by the env only).
+    action_dataset: Callable[[dict[str, Any]], ActionDataset] | None = None
 
 
 class UnknownNameError(KeyError):

@@ -227,10 +227,67 @@ class MLflowTrackingCallback:
     def on_trial_restore(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         self.run_for_trial(trial)
 
+    def link_pretraining(self, run_id: str, info: dict[str, Any]) -> str:
+        """The pretraining run of ``info["key"]`` (created once per key), tagged on ``run_id``.
+
+        A stage trained once and reused from the cache by many trials appears once in
+        MLflow; each RL run points at it with ``actlab.pretraining_run_id``.
+        """
+        from mlflow.entities import Metric, Param
+
+        key = str(info["key"])
+        found = self.client.search_runs(
+            [self._experiment_id],
+            filter_string=f"tags.`actlab.kind` = 'pretraining' and tags.`actlab.pretraining_key` = '{key}'",
+            max_results=1,
+        )
+        if found:
+            pre_id = found[0].info.run_id
+        else:
+            name = f"pretrain-{info.get('source', 'stage')}-{key[:10]}"
+            pre = self.client.create_run(
+                self._experiment_id,
+                run_name=name,
+                tags={
+                    "actlab.kind": "pretraining",
+                    "actlab.pretraining_key": key,
+                    "actlab.sweep": self.sweep_id,
+                    "actlab.git_sha": self.git_sha,
+                    "actlab.cache_hit_at_creation": str(bool(info.get("cache_hit"))),
+                },
+            )
+            pre_id = pre.info.run_id
+            meta_file = Path(info.get("dir", "")) / "meta.json"
+            stage_config = json.loads(meta_file.read_text()).get("config", {}) if meta_file.exists() else {}
+            params = flatten({"source": info.get("source"), "kind": info.get("kind"), "seed": info.get("seed"),
+                              "n_train_actions": info.get("n_train_actions"), "config": stage_config})
+            self._log_params(pre_id, params)
+            curves_file = Path(info.get("dir", "")) / "curves.json"
+            if curves_file.exists():
+                curves = json.loads(curves_file.read_text())
+                steps = curves.get("step") or list(range(len(next(iter(curves.values()), []))))
+                now = int(time.time() * 1000)
+                points = [
+                    Metric(f"pretraining/{name}", float(v), now, int(step))
+                    for name, values in curves.items() if name != "step"
+                    for step, v in zip(steps, values)
+                ]
+                for i in range(0, len(points), 1000):
+                    self.client.log_batch(pre_id, metrics=points[i : i + 1000])
+            for path in info.get("artifacts", []):
+                if Path(path).exists():
+                    self.client.log_artifact(pre_id, path)
+            self.client.set_terminated(pre_id, "FINISHED")
+        self.client.set_tag(run_id, "actlab.pretraining_run_id", pre_id)
+        self.client.set_tag(run_id, "actlab.pretraining_key", key)
+        return pre_id
+
     def on_trial_result(self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any) -> None:
         from mlflow.entities import Metric
 
         run_id = self.run_for_trial(trial)
+        if isinstance(result.get("actlab/pretraining"), dict):
+            self.link_pretraining(run_id, result["actlab/pretraining"])
         step = int(result.get("env_steps", 0))
         if step <= self._last_step.get(run_id, -1):
             return  # a retried/resumed trial re-reporting steps MLflow already has

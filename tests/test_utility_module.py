@@ -258,7 +258,7 @@ def test_registered_builder_produces_new_stack_ppo_config() -> None:
     assert ppo.env == "actlab/Whatever-v0" and ppo.env_config == {"a": 1}
     assert (ppo.num_env_runners, ppo.num_envs_per_env_runner, ppo.num_cpus_per_env_runner) == (2, 4, 0.5)
     assert ppo.num_learners == 0 and ppo.num_gpus_per_learner == 0
-    assert ppo.learner_class is AdamEpsPPOTorchLearner
+    assert issubclass(ppo.learner_class, AdamEpsPPOTorchLearner)
     assert ppo.rl_module_spec.module_class is UtilityRLModule
     assert ppo.seed == 3 and ppo.lr == [[0, 1e-3], [10_000, 0.0]]
     assert (ppo.train_batch_size_per_learner, ppo.minibatch_size, ppo.num_epochs) == (4096, 1024, 4)

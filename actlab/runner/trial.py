@@ -122,6 +122,31 @@ def train_metrics(result: dict[str, Any], algorithm_name: str) -> dict[str, floa
     return out
 
 
+def pretraining_report(algo: Any) -> dict[str, Any]:
+    """What a method's pretraining stage did (e.g. the HVAE of thesis §2.4.1), for tracking.
+
+    A Learner that runs a stage before RL implements ``pretraining_summary() -> dict | None``
+    (``key``, ``dir``, ``cache_hit``, ``artifacts`` (file paths), ``meta``, ...). It goes out
+    with the trial's first report; the MLflow callback logs it as its own run, once per
+    cache key, and links it to this trial's run.
+    """
+    results = algo.learner_group.foreach_learner(
+        lambda learner: learner.pretraining_summary() if hasattr(learner, "pretraining_summary") else None
+    )
+    infos = [r.get() if hasattr(r, "get") else r for r in results]
+    info = infos[0] if infos else None
+    if not info:
+        return {}
+    metrics = {
+        "pretraining/cache_hit": float(bool(info.get("cache_hit"))),
+        "pretraining/wall_s": float(info.get("wall_s", 0.0)),
+    }
+    obs_per_s = info.get("meta", {}).get("obs_per_s")
+    if isinstance(obs_per_s, (int, float)):
+        metrics["pretraining/obs_per_s"] = float(obs_per_s)
+    return {"actlab/pretraining": info, **metrics}
+
+
 def _save_checkpoint(algo: Any, state: TrialState, best_dir: Path, target: Path) -> None:
     algo.save_to_path(str(target / ALGO_DIR))
     (target / STATE_FILE).write_text(json.dumps(asdict(state)))
@@ -155,6 +180,7 @@ def run_trial(config: dict[str, Any]) -> None:
             if (ckpt / BEST_MODULE_DIR).exists():
                 shutil.copytree(ckpt / BEST_MODULE_DIR, best_dir)
 
+    first_report = pretraining_report(algo) if checkpoint is None else {}
     plan = make_eval_plan(spec)
     stop, evaluation = spec.stop, spec.evaluation
     algorithm_name, env_name = spec.algorithm.name, spec.env.name
@@ -219,6 +245,9 @@ def run_trial(config: dict[str, Any]) -> None:
                 train_time_s=state.train_time_s,
             )
             metrics["trial/restores"] = state.restores
+            if first_report:
+                metrics.update(first_report)
+                first_report = {}
             metrics["perf/wall_s"] = time.perf_counter() - trial_started
             if done or state.iteration % spec.checkpoint.interval == 0:
                 with tempfile.TemporaryDirectory(dir=workdir) as tmp:

@@ -8,6 +8,11 @@ it, with a fixed padded size ``max_actions`` and a mask:
 - ``obs[ACTION_REPRS_KEY]``: float32 ``(max_actions, d)``  -- representation c_i of slot i
 - ``obs[ACTION_MASK_KEY]``:  float32 ``(max_actions,)``    -- 1.0 if slot i holds an available action
 
+- ``obs[ACTION_IDS_KEY]`` (optional): float32 ``(max_actions,)`` -- the global id of the action
+  in slot i (``-1`` in padded slots). Environments whose actions have ids over a fixed
+  universe expose them, so that a policy can look representations up in a table learned
+  *after* the environment was built (the HVAE pretraining stage, thesis §2.4.1).
+
 The environment's action is the *slot index* (``Discrete(max_actions)``); choosing a masked
 slot is an error the env reports. Padded slots have all-zero representations.
 """
@@ -20,18 +25,23 @@ import numpy as np
 STATE_KEY = "state"
 ACTION_REPRS_KEY = "action_reprs"
 ACTION_MASK_KEY = "action_mask"
+ACTION_IDS_KEY = "action_ids"
 
 
 def action_set_observation_space(
-    state_space: gym.spaces.Box, max_actions: int, repr_dim: int
+    state_space: gym.spaces.Box, max_actions: int, repr_dim: int, n_action_ids: int | None = None
 ) -> gym.spaces.Dict:
-    """The ``Dict`` observation space of an action-set environment."""
-    return gym.spaces.Dict(
-        {
-            STATE_KEY: state_space,
-            ACTION_REPRS_KEY: gym.spaces.Box(
-                low=-np.inf, high=np.inf, shape=(max_actions, repr_dim), dtype=np.float32
-            ),
-            ACTION_MASK_KEY: gym.spaces.Box(low=0.0, high=1.0, shape=(max_actions,), dtype=np.float32),
-        }
-    )
+    """The ``Dict`` observation space of an action-set environment.
+
+    ``n_action_ids``: size of the action universe; when given, ``action_ids`` is included.
+    """
+    spaces: dict[str, gym.Space] = {
+        STATE_KEY: state_space,
+        ACTION_REPRS_KEY: gym.spaces.Box(low=-np.inf, high=np.inf, shape=(max_actions, repr_dim), dtype=np.float32),
+        ACTION_MASK_KEY: gym.spaces.Box(low=0.0, high=1.0, shape=(max_actions,), dtype=np.float32),
+    }
+    if n_action_ids is not None:
+        spaces[ACTION_IDS_KEY] = gym.spaces.Box(
+            low=-1.0, high=float(n_action_ids - 1), shape=(max_actions,), dtype=np.float32
+        )
+    return gym.spaces.Dict(spaces)

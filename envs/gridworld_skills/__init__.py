@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from actlab.registry import EnvEntry, register_env
+import numpy as np
+
+from actlab.registry import ActionDataset, EnvEntry, register_env
 from envs.gridworld_skills.action_observations import (
     generate_action_observations,
     load_action_observations,
@@ -45,6 +47,7 @@ from envs.gridworld_skills.skills import (
     N_SKILLS,
     SKILL_LENGTH,
     SPLIT_SIZES,
+    skill_deltas_xy,
     skill_id,
     skill_moves,
     skill_name,
@@ -53,6 +56,27 @@ from envs.gridworld_skills.skills import (
 )
 
 ENV_ID = "actlab/GridWorldSkills-v0"
+
+
+def action_dataset(env_config: dict) -> ActionDataset:
+    """The skills' action observations (App. A.1): trajectories on an empty 80x80 grid.
+
+    Labels: the quadrant of each skill's net displacement (Fig. A.4's colouring): the angle
+    of (dx, -dy) (y up) in [k*90deg, (k+1)*90deg) gives label k; five moves never return
+    to the origin, so every skill has one.
+    """
+    split_seed = int(env_config.get("split_seed", 0))
+    deltas = skill_deltas_xy().sum(axis=1)  # net (dx, dy) on an empty grid, y downwards
+    angle = np.arctan2(-deltas[:, 1], deltas[:, 0]) % (2 * np.pi)
+    quadrant = np.minimum((angle // (np.pi / 2)).astype(np.int64), 3)
+    return ActionDataset(
+        data_spec={"source": "gridworld_skills", "n_obs": 1024, "grid_size": 80, "seed": 0},
+        split_ids={k: np.asarray(v) for k, v in skill_split(split_seed).items()},
+        n_actions=N_SKILLS,
+        labels=quadrant,
+        label_names=("up-right", "up-left", "down-left", "down-right"),
+    )
+
 
 #: The registry entry (a module-level singleton, so registering it twice is a no-op).
 ENV_ENTRY = EnvEntry(
@@ -66,6 +90,7 @@ ENV_ENTRY = EnvEntry(
     eval_sets={"train": {"split": "train"}, "validation": {"split": "validation"}, "test": {"split": "test"}},
     select_on="validation",
     success_key="success",
+    action_dataset=action_dataset,
 )
 
 

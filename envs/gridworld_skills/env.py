@@ -45,6 +45,7 @@ from envs.common.action_set import (
     ACTION_MASK_KEY,
     ACTION_REPRS_KEY,
     STATE_KEY,
+    ACTION_IDS_KEY,
     action_set_observation_space,
 )
 from envs.gridworld_skills.config import GridWorldSkillsConfig
@@ -110,7 +111,9 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             state_space = gym.spaces.Box(
                 0.0, float(N_CELL_CODES - 1), shape=(self._n_cells,), dtype=np.float32
             )
-        self.observation_space = action_set_observation_space(state_space, self.max_actions, self.repr_dim)
+        self.observation_space = action_set_observation_space(
+            state_space, self.max_actions, self.repr_dim, n_action_ids=N_SKILLS
+        )
         self.action_space = gym.spaces.Discrete(self.max_actions)
 
         # Episode state (set in reset).
@@ -120,6 +123,7 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self._n_available = 0
         self._reprs = np.zeros((self.max_actions, self.repr_dim), dtype=np.float32)
         self._mask = np.zeros(self.max_actions, dtype=np.float32)
+        self._ids = np.full(self.max_actions, -1.0, dtype=np.float32)
         self._row = self._col = 0
         self._moves = 0
         self._skills_used = 0
@@ -222,6 +226,8 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self._reprs[: self._n_available] = self._table[sampled]
         self._mask = np.zeros(self.max_actions, dtype=np.float32)
         self._mask[: self._n_available] = 1.0
+        self._ids = np.full(self.max_actions, -1.0, dtype=np.float32)
+        self._ids[: self._n_available] = self._slot_skills
 
         self._row = self._col = 0
         self._moves = 0
@@ -293,7 +299,12 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             state[4 * n + 3] = self._skills_used / self.config.max_skills
         else:
             state[cell] = AGENT
-        return {STATE_KEY: state, ACTION_REPRS_KEY: self._reprs, ACTION_MASK_KEY: self._mask}
+        return {
+            STATE_KEY: state,
+            ACTION_REPRS_KEY: self._reprs,
+            ACTION_MASK_KEY: self._mask,
+            ACTION_IDS_KEY: self._ids,
+        }
 
     def render(self) -> str | None:  # type: ignore[override]
         """``ansi``: the grid as text (``A`` agent, ``G`` goal, ``~`` lava, ``o`` subgoal)."""

@@ -12,11 +12,13 @@ from typing import Any
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+from actlab import registry
 from actlab.registry import BuildContext
 from rllib_modules.common.callbacks import SuccessRateCallback
 from rllib_modules.common.env import rllib_env
-from rllib_modules.common.ppo_learner import ADAM_EPS_KEY, AdamEpsPPOTorchLearner
+from rllib_modules.common.ppo_learner import ADAM_EPS_KEY
 from rllib_modules.utility.config import UtilityPPOConfig
+from rllib_modules.utility.learner import PRETRAINING_KEY, UtilityPPOLearner
 from rllib_modules.utility.module import UtilityRLModule
 
 __all__ = ["build_utility_ppo", "lr_setting"]
@@ -58,6 +60,20 @@ def build_utility_ppo(config: UtilityPPOConfig, ctx: BuildContext) -> PPOConfig:
       ``num_env_runners=0`` the same seed, config and machine give identical metrics and
       weights (checked by ``tests/test_utility_module.py``).
     """
+    model_config = config.module_model_config()
+    learner_config: dict[str, Any] = {ADAM_EPS_KEY: config.adam_eps}
+    if config.representation.pretrained:
+        # Stage 1 (HVAE/VAE) runs in the Learner; the module reads its table by action id.
+        dataset = registry.get_env(ctx.env_id).action_dataset
+        if dataset is None:
+            raise ValueError(f"{ctx.env_id} has no action observations to learn representations from")
+        model_config["action_table_shape"] = (dataset(ctx.env_config).n_actions, config.representation.model.latent_dim)
+        learner_config[PRETRAINING_KEY] = {
+            "representation": config.representation.model_dump(mode="json"),
+            "env_id": ctx.env_id,
+            "env_config": dict(ctx.env_config),
+            "seed": ctx.seed,
+        }
     ppo = (
         PPOConfig()
         .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
@@ -71,13 +87,13 @@ def build_utility_ppo(config: UtilityPPOConfig, ctx: BuildContext) -> PPOConfig:
         .learners(
             num_learners=0,
             num_gpus_per_learner=ctx.gpus_per_learner,
-            learner_class=AdamEpsPPOTorchLearner,
-            learner_config_dict={ADAM_EPS_KEY: config.adam_eps},
+            learner_class=UtilityPPOLearner,
+            learner_config_dict=learner_config,
         )
         .rl_module(
             rl_module_spec=RLModuleSpec(
                 module_class=UtilityRLModule,
-                model_config=config.module_model_config(),
+                model_config=model_config,
             )
         )
         .training(**_training_kwargs(config, ctx))

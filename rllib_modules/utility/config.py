@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rllib_modules.common.mlp import Activation, InitScheme
+from rllib_modules.utility.representation import RepresentationConfig
 
 __all__ = ["UtilityPPOConfig"]
 
@@ -153,6 +154,12 @@ class UtilityPPOConfig(BaseModel):
                 f"minibatch_size ({self.minibatch_size}) exceeds train_batch_size ({self.train_batch_size})"
             )
         return self
+
+    representation: RepresentationConfig = Field(
+        default_factory=RepresentationConfig,
+        description="Action representations: the env's own, or learned from action observations by the "
+        "HVAE / flat VAE pretraining stage (thesis §2.4.1, Algorithm 1).",
+    )
 
     def module_model_config(self) -> dict[str, Any]:
         """The ``model_config`` of :class:`~rllib_modules.utility.module.UtilityRLModule`."""

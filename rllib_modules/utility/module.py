@@ -20,7 +20,7 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 import torch.nn.functional as F
 from torch import nn
 
-from envs.common.action_set import ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
+from envs.common.action_set import ACTION_IDS_KEY, ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
 from rllib_modules.common.masking import masked_logits
 from rllib_modules.common.mlp import ACTIVATIONS, SQRT2, Activation, InitScheme, init_linear_layers_, make_mlp
 
@@ -37,6 +37,11 @@ class UtilityModelOptions:
 
     Attributes:
         hidden_size: Width H of every hidden layer (T-AppA Table A.4: 64).
+        action_table_shape: ``(N actions, C)``: read representations from a table buffer
+            indexed by the observation's ``action_ids`` instead of ``action_reprs``. The
+            table is filled after construction (HVAE pretraining, thesis §2.4.1, by
+            :class:`rllib_modules.utility.learner.UtilityPPOLearner`) and reaches the
+            EnvRunners with the weights, as a buffer of the module's state.
         utility_uses_state: Eq. 2.3 scores ``f_ν[c_i, f_ω(s)]``, so the utility sees the
             state (True, the method). False scores ``f_ν[c_i]`` alone -- a state-blind
             ablation; f_ω is then not built and the policy is a fixed preference over
@@ -49,6 +54,7 @@ class UtilityModelOptions:
     """
 
     hidden_size: int = 64
+    action_table_shape: tuple[int, int] | None = None
     utility_uses_state: bool = True
     state_activation: Activation = "tanh"
     utility_activation: Activation = "relu"
@@ -106,6 +112,13 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
             )
         hidden = self.options.hidden_size
         self.num_slots = num_slots
+        if self.options.action_table_shape is not None:
+            n_actions, repr_dim = (int(v) for v in self.options.action_table_shape)
+            if ACTION_IDS_KEY not in self.observation_space.spaces:
+                raise ValueError(f"action_table_shape needs '{ACTION_IDS_KEY}' in the observations")
+            self.register_buffer("action_table", torch.zeros(n_actions, repr_dim))
+        else:
+            self.action_table = None
 
         # f_ω; absent in the state-blind ablation so that no unused parameters exist.
         self.state_encoder: nn.Module | None = None
@@ -163,7 +176,7 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         # Fold repr_proj into the representation block: W_c(W_r c + b_r) + b.
         w_HD = w_c_HH @ self.repr_proj.weight
         b_H = w_c_HH @ self.repr_proj.bias + self.utility_hidden.bias
-        z_BKH = F.linear(obs[ACTION_REPRS_KEY].float(), w_HD, b_H)
+        z_BKH = F.linear(self.action_reprs(obs), w_HD, b_H)
         if self.state_encoder is not None:
             h_s_BH = self.state_encoder(_flat_state(obs))
             z_s_BH = F.linear(h_s_BH, self.utility_hidden.weight[:, hidden:])
@@ -173,13 +186,20 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
 
     def compute_logits_reference(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Eq. 2.3 written literally (concat per slot); for tests of :meth:`compute_logits`."""
-        h_c_BKH = self.repr_proj(obs[ACTION_REPRS_KEY].float())
+        h_c_BKH = self.repr_proj(self.action_reprs(obs))
         if self.state_encoder is not None:
             h_s_BH = self.state_encoder(_flat_state(obs))
             h_s_BKH = h_s_BH.unsqueeze(1).expand(-1, h_c_BKH.shape[1], -1)
             h_c_BKH = torch.cat([h_c_BKH, h_s_BKH], dim=-1)
         logits_BK = self.utility_out(self.utility_act(self.utility_hidden(h_c_BKH))).squeeze(-1)
         return masked_logits(logits_BK, obs[ACTION_MASK_KEY])
+
+    def action_reprs(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``c_BKD``: the representations of the slots, from the env or from the table."""
+        if self.action_table is None:
+            return obs[ACTION_REPRS_KEY].float()
+        ids_BK = obs[ACTION_IDS_KEY].long().clamp(min=0)  # padded slots (-1) are masked anyway
+        return self.action_table[ids_BK]
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
         """State values ``V(s)``, shape ``(B,)`` (ValueFunctionAPI; used by GAE and the loss)."""
