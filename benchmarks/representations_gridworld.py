@@ -26,10 +26,11 @@ Run:  .venv/bin/python benchmarks/representations_gridworld.py [--steps 1000] [-
 
 Expect on a 2-CPU laptop (one torch thread): ~6-7e3 observations/s for both models,
 ~3 min of training per model at the default 1000 steps of 64 skills x 16 observations
-(1/40 of the thesis' 40000 steps, at 1/84 of its observations per step), ~6-8 minutes in
+(1/40 of the thesis' 40000 steps, at 1/84 of its observations per step), ~5-8 minutes in
 all. The HVAE's held-out representations should beat the hand-engineered and flat-VAE
-ones clearly on both labels (quadrant k-NN ~0.8-0.9, displacement ~0.6-0.8); the flat
-VAE suffers posterior collapse (KL_z -> 0) and stays near the random table.
+ones clearly on both labels (measured: quadrant k-NN ~0.87, displacement ~0.7, against
+0.65 / 0.10 for the hand-engineered table); the flat VAE suffers posterior collapse
+(KL_z -> 0) and stays at the level of the random table / majority class.
 With ``--cache-dir`` trained models are reused across runs (then throughput is the stored
 one from the run that trained them).
 """

@@ -18,7 +18,6 @@ from envs.gridworld_skills.skills import skill_id
 from rllib_modules.hvae import (
     ELBOTerms,
     FlatVAE,
-    HVAE,
     HVAEConfig,
     ActionBatchSampler,
     build_model,
@@ -358,6 +357,13 @@ def test_config_forbids_unknown_fields_and_documents_every_field() -> None:
     for name, field in HVAEConfig.model_fields.items():
         assert field.description, name
     assert HVAEConfig().latent_dim == 16 and HVAEConfig(data_type="one_hot").feature_dim == 160
+    from rllib_modules.hvae.networks import featurize
+
+    corners = torch.tensor([[[[0, 79], [79, 0]]]])
+    x = featurize(corners, HVAEConfig(xy_unit_cells=None)).x_BNTF
+    torch.testing.assert_close(x, torch.tensor([[[[-1.0, 1.0], [1.0, -1.0]]]]))
+    x = featurize(corners, HVAEConfig()).x_BNTF  # default: 8 cells per unit, centred
+    torch.testing.assert_close(x, torch.tensor([[[[-39.5, 39.5], [39.5, -39.5]]]]) / 8)
 
 
 def test_displacement_labels() -> None:

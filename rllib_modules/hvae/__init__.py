@@ -19,7 +19,7 @@ load_action_observations()``, int16 ``(1024, 1024, 6, 2)``); the config's ``data
 (``"xy"`` / ``"one_hot"``) decides the featurisation.
 """
 
-from rllib_modules.hvae.cache import CODE_VERSION, cache_key, cached_representation, load_observations
+from rllib_modules.hvae.cache import CODE_VERSION, cache_entry_dir, cache_key, cached_representation, load_observations
 from rllib_modules.hvae.config import THESIS_GRIDWORLD_TRAIN_STEPS, DataType, HVAEConfig
 from rllib_modules.hvae.elbo import ELBOTerms, elbo_loss, reconstruction_log_likelihood
 from rllib_modules.hvae.flat_vae import FlatVAE, FlatVAEOutput
@@ -54,6 +54,7 @@ __all__ = [
     "RepresentationTrainer",
     "TrainedRepresentation",
     "build_model",
+    "cache_entry_dir",
     "cache_key",
     "cached_representation",
     "curves_plot",

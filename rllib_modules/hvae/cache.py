@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from rllib_modules.hvae.training import LogFn, TrainedRepresentation
 __all__ = ["CODE_VERSION", "cache_key", "cache_entry_dir", "cached_representation", "load_observations"]
 
 #: Version of the code that produces cached entries; part of every key.
-CODE_VERSION: int = 1
+CODE_VERSION: int = 2
 _FILES = ("model.pt", "table.npy", "curves.json", "meta.json")
 
 
@@ -93,8 +94,8 @@ def _load(entry: Path, key: str, kind: str, config: HVAEConfig) -> TrainedRepres
         state = torch.load(entry / "model.pt", map_location="cpu", weights_only=True)
         table = np.load(entry / "table.npy", allow_pickle=False)
         curves = json.loads((entry / "curves.json").read_text())
-    except (OSError, ValueError, KeyError, RuntimeError):
-        return None
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError):
+        return None  # corrupt or foreign entry: retrain and overwrite
     return TrainedRepresentation(kind=kind, config=config, model_state=state, table=table, curves=curves, meta=meta["train"])
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["HVAEConfig", "DataType", "THESIS_GRIDWORLD_TRAIN_STEPS"]
 
@@ -240,12 +240,6 @@ class HVAEConfig(BaseModel):
     inference_batch_actions: int = Field(
         32, ge=1, description="Actions per forward pass when inferring representations (memory only; no effect on values)."
     )
-
-    @model_validator(mode="after")
-    def _check(self) -> HVAEConfig:
-        if self.data_type == "one_hot" and self.grid_size > 4096:
-            raise ValueError("one_hot with grid_size > 4096 is not supported")
-        return self
 
     @property
     def xy_unit(self) -> float:
