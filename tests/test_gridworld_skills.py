@@ -501,3 +501,15 @@ def test_render_ansi() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert make_env().render() is None
+
+
+def test_observation_carries_the_skill_ids_of_the_slots() -> None:
+    from envs.common.action_set import ACTION_IDS_KEY
+
+    env = make_env(split="test", m=20)
+    obs, _ = env.reset(seed=4)
+    ids = obs[ACTION_IDS_KEY]
+    assert env.observation_space.contains(obs)
+    assert np.array_equal(ids.astype(np.int64), env.available_skill_ids)
+    table = env.representation_table
+    assert np.array_equal(obs[ACTION_REPRS_KEY][:20], table[ids[:20].astype(np.int64)])

@@ -397,3 +397,28 @@ def test_builds_and_trains_on_gridworld_skills(local_ray) -> None:
     assert 0.0 <= result["env_runners"]["success_rate"] <= 1.0
     learner = result["learners"]["default_policy"]
     assert np.isfinite([learner["policy_loss"], learner["vf_loss"], learner["entropy"]]).all()
+
+
+def test_table_representations_are_looked_up_by_action_id() -> None:
+    """With ``action_table_shape`` the module reads c_i = table[action_ids[i]] (HVAE stage)."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from envs.common.action_set import ACTION_IDS_KEY
+
+    env = gym.make("actlab/GridWorldSkills-v0", m=6, grid_encoding="factored")
+    space = env.observation_space
+    module = UtilityRLModule(
+        observation_space=space, action_space=env.action_space,
+        model_config={"action_table_shape": (1024, 16), "init": "torch"},
+    )
+    table = torch.randn(1024, 16)
+    module.action_table.copy_(table)
+    obs, _ = env.reset(seed=0)
+    batch = {k: torch.as_tensor(v)[None] for k, v in obs.items()}
+    ids = batch[ACTION_IDS_KEY].long()[0]
+    assert torch.equal(module.action_reprs(batch)[0], table[ids])
+    # The env's own representations are ignored, and the table travels with the state.
+    batch[ACTION_REPRS_KEY] = torch.zeros_like(batch[ACTION_REPRS_KEY])
+    assert torch.allclose(module.compute_logits(batch), module.compute_logits_reference(batch))
+    assert "action_table" in module.state_dict()
