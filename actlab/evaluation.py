@@ -49,7 +49,9 @@ def _actions(module: Any, obs_batch: Any, explore: bool) -> np.ndarray:
         else:
             out = module.forward_inference({Columns.OBS: obs_batch})
             dist_cls = module.get_inference_action_dist_cls()
-        if Columns.ACTIONS in out:
+        if Columns.ACTIONS_FOR_ENV in out:  # the module maps its own action to the env's
+            actions = out[Columns.ACTIONS_FOR_ENV]
+        elif Columns.ACTIONS in out:
             actions = out[Columns.ACTIONS]
         else:
             dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])

@@ -7,7 +7,6 @@ index of a slot. Only the non-image setting is implemented (Grid World, Recommen
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -20,7 +19,8 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 import torch.nn.functional as F
 from torch import nn
 
-from envs.common.action_set import ACTION_IDS_KEY, ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
+from envs.common.action_set import ACTION_IDS_KEY, ACTION_MASK_KEY
+from rllib_modules.common.action_set import action_set_dims, flat_state, slot_representations
 from rllib_modules.common.masking import masked_logits
 from rllib_modules.common.mlp import ACTIVATIONS, SQRT2, Activation, InitScheme, init_linear_layers_, make_mlp
 
@@ -104,7 +104,7 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
 
     def setup(self) -> None:
         self.options = UtilityModelOptions.from_model_config(self.model_config)
-        state_dim, num_slots, repr_dim = _action_set_dims(self.observation_space)
+        state_dim, num_slots, repr_dim = action_set_dims(self.observation_space, "UtilityRLModule")
         if not isinstance(self.action_space, gym.spaces.Discrete) or self.action_space.n != num_slots:
             raise ValueError(
                 f"UtilityRLModule needs action_space Discrete({num_slots}) (one action per slot), "
@@ -157,7 +157,7 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         obs = batch[Columns.OBS]
         return {
             Columns.ACTION_DIST_INPUTS: self.compute_logits(obs),
-            Columns.EMBEDDINGS: self.critic_encoder(_flat_state(obs)),
+            Columns.EMBEDDINGS: self.critic_encoder(flat_state(obs)),
         }
 
     def compute_logits(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -178,7 +178,7 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         b_H = w_c_HH @ self.repr_proj.bias + self.utility_hidden.bias
         z_BKH = F.linear(self.action_reprs(obs), w_HD, b_H)
         if self.state_encoder is not None:
-            h_s_BH = self.state_encoder(_flat_state(obs))
+            h_s_BH = self.state_encoder(flat_state(obs))
             z_s_BH = F.linear(h_s_BH, self.utility_hidden.weight[:, hidden:])
             z_BKH = z_BKH + z_s_BH.unsqueeze(1)  # the same state term for every slot
         logits_BK = self.utility_out(self.utility_act(z_BKH)).squeeze(-1)
@@ -188,7 +188,7 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         """Eq. 2.3 written literally (concat per slot); for tests of :meth:`compute_logits`."""
         h_c_BKH = self.repr_proj(self.action_reprs(obs))
         if self.state_encoder is not None:
-            h_s_BH = self.state_encoder(_flat_state(obs))
+            h_s_BH = self.state_encoder(flat_state(obs))
             h_s_BKH = h_s_BH.unsqueeze(1).expand(-1, h_c_BKH.shape[1], -1)
             h_c_BKH = torch.cat([h_c_BKH, h_s_BKH], dim=-1)
         logits_BK = self.utility_out(self.utility_act(self.utility_hidden(h_c_BKH))).squeeze(-1)
@@ -196,33 +196,10 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
 
     def action_reprs(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``c_BKD``: the representations of the slots, from the env or from the table."""
-        if self.action_table is None:
-            return obs[ACTION_REPRS_KEY].float()
-        ids_BK = obs[ACTION_IDS_KEY].long().clamp(min=0)  # padded slots (-1) are masked anyway
-        return self.action_table[ids_BK]
+        return slot_representations(obs, self.action_table)
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
         """State values ``V(s)``, shape ``(B,)`` (ValueFunctionAPI; used by GAE and the loss)."""
         if embeddings is None:
-            embeddings = self.critic_encoder(_flat_state(batch[Columns.OBS]))
+            embeddings = self.critic_encoder(flat_state(batch[Columns.OBS]))
         return self.critic_head(embeddings).squeeze(-1)
-
-
-def _flat_state(obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """``(B, S)`` state; flattening lets a multi-dimensional vector state reuse the MLP."""
-    state = obs[STATE_KEY]
-    return state.reshape(state.shape[0], -1).float()
-
-
-def _action_set_dims(space: gym.Space) -> tuple[int, int, int]:
-    """``(state_dim, num_slots K, repr_dim d)`` from an action-set ``Dict`` space."""
-    keys = (STATE_KEY, ACTION_REPRS_KEY, ACTION_MASK_KEY)
-    if not isinstance(space, gym.spaces.Dict) or any(k not in space.spaces for k in keys):
-        raise ValueError(f"UtilityRLModule needs a Dict observation space with keys {keys}, got {space}")
-    reprs_shape = space[ACTION_REPRS_KEY].shape
-    if len(reprs_shape) != 2 or space[ACTION_MASK_KEY].shape != reprs_shape[:1]:
-        raise ValueError(
-            f"'{ACTION_REPRS_KEY}' must be (K, d) and '{ACTION_MASK_KEY}' (K,); "
-            f"got {reprs_shape} and {space[ACTION_MASK_KEY].shape}"
-        )
-    return math.prod(space[STATE_KEY].shape), reprs_shape[0], reprs_shape[1]
