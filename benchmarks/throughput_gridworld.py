@@ -104,7 +104,8 @@ def actlab_run_steps_per_s(iterations: int, tracking_uri: str, workdir: Path) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=8)
+    parser.add_argument("--iterations", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=2, help="measure each mode this often; the median is reported")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{ROOT}/mlruns.db")
     args = parser.parse_args()
 
@@ -117,21 +118,27 @@ def main() -> None:
 
     spec = load_sweep(SPEC, ["seeds=[0]", "grid={}"]).spec
     results: dict[str, float] = {"raw_env": raw_env_steps_per_s()}
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        results["bare_loop_utility"] = timed_train_loop(build_algorithm_config(spec, 0), args.iterations)
-        results["bare_loop_builtin_ppo"] = timed_train_loop(
-            builtin_ppo_config(build_algorithm_config(spec, 0)), args.iterations
-        )
-    finally:
-        ray.shutdown()
-    with tempfile.TemporaryDirectory() as tmp:
-        results["actlab_run_utility"] = actlab_run_steps_per_s(args.iterations, f"sqlite:///{tmp}/bench.db", Path(tmp))
+    samples: dict[str, list[float]] = {"bare_loop_utility": [], "bare_loop_builtin_ppo": [], "actlab_run_utility": []}
+    # Alternate the modes so that slow drifts of a shared machine hit all of them alike.
+    for _ in range(args.repeats):
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            samples["bare_loop_utility"].append(timed_train_loop(build_algorithm_config(spec, 0), args.iterations))
+            samples["bare_loop_builtin_ppo"].append(
+                timed_train_loop(builtin_ppo_config(build_algorithm_config(spec, 0)), args.iterations)
+            )
+        finally:
+            ray.shutdown()
+        with tempfile.TemporaryDirectory() as tmp:
+            samples["actlab_run_utility"].append(
+                actlab_run_steps_per_s(args.iterations, f"sqlite:///{tmp}/bench.db", Path(tmp))
+            )
+    results.update({key: float(np.median(values)) for key, values in samples.items()})
 
     module_cost = 1 - results["bare_loop_utility"] / results["bare_loop_builtin_ppo"]
     platform_cost = 1 - results["actlab_run_utility"] / results["bare_loop_utility"]
     print(f"\nGrid World / utility-ppo throughput (train_batch_size={spec.algorithm.config.train_batch_size}, "
-          f"{args.iterations} iterations, first excluded)")
+          f"{args.iterations} iterations, first excluded; median of {args.repeats} runs each)")
     print(f"{'measurement':<44}{'env steps/s':>14}")
     labels = {
         "raw_env": "raw env (random valid actions)",
@@ -154,6 +161,7 @@ def main() -> None:
     for key, value in {**results, "module_cost": module_cost, "platform_cost": platform_cost}.items():
         client.log_metric(run.info.run_id, key, value)
     client.log_param(run.info.run_id, "iterations", args.iterations)
+    client.log_param(run.info.run_id, "samples", json.dumps(samples))
     client.log_param(run.info.run_id, "versions", json.dumps(package_versions()))
     client.set_terminated(run.info.run_id)
     print(f"logged to MLflow experiment 'benchmarks' at {args.tracking_uri}")

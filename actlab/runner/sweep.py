@@ -81,6 +81,10 @@ def run_sweep(
     check_tracking_store(uri, "--tracking-uri" if tracking_uri else "tracking.uri", file)
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    # Ray starts workers with nice 15; trials are the workload, so on a small machine they
+    # must not lose the CPU to the driver and Ray's own services (Ray's job manager does
+    # the same for job workers).
+    os.environ.setdefault("RAY_worker_niceness", "0")
     import ray
     from ray import tune
 

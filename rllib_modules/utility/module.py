@@ -187,7 +187,10 @@ class UtilityRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         # is what dominates the Learner's time on CPU (about 35% faster than two ops).
         w_BDH = w_HD.t().unsqueeze(0).expand(c_BKD.shape[0], -1, -1)
         z_BKH = torch.baddbmm(bias_BH.unsqueeze(1), c_BKD, w_BDH)
-        logits_BK = torch.matmul(self.utility_act(z_BKH), self.utility_out.weight.squeeze(0)) + self.utility_out.bias
+        # In place for ReLU: baddbmm's backward does not need its output, so the largest
+        # tensor of the update is allocated once.
+        h_BKH = torch.relu_(z_BKH) if self.options.utility_activation == "relu" else self.utility_act(z_BKH)
+        logits_BK = torch.matmul(h_BKH, self.utility_out.weight.squeeze(0)) + self.utility_out.bias
         return masked_logits(logits_BK, obs[ACTION_MASK_KEY])
 
     def compute_logits_reference(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
