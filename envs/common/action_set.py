@@ -45,3 +45,15 @@ def action_set_observation_space(
             low=-1.0, high=float(n_action_ids - 1), shape=(max_actions,), dtype=np.float32
         )
     return gym.spaces.Dict(spaces)
+
+
+def validated_slot(action: object, n_available: int, episode_done: bool) -> int:
+    """The slot index of ``action``; an error for a finished episode or an unavailable slot."""
+    if episode_done:
+        raise RuntimeError("step() called on a finished episode; call reset() first")
+    slot = int(action)  # type: ignore[call-overload]
+    if not 0 <= slot < n_available:
+        raise ValueError(
+            f"action {slot} is not an available slot (0..{n_available - 1} are available, action_mask marks them)"
+        )
+    return slot

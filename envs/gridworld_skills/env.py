@@ -47,6 +47,7 @@ from envs.common.action_set import (
     STATE_KEY,
     ACTION_IDS_KEY,
     action_set_observation_space,
+    validated_slot,
 )
 from envs.gridworld_skills.config import GridWorldSkillsConfig
 from envs.gridworld_skills.representations import load_representation_table, representation_table
@@ -238,14 +239,7 @@ class GridWorldSkillsEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         return self._obs(), info
 
     def step(self, action: SupportsInt) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
-        slot = int(action)
-        if not 0 <= slot < self._n_available:
-            raise ValueError(
-                f"action {slot} is not an available slot (0..{self._n_available - 1} are available, "
-                f"action_mask marks them)"
-            )
+        slot = validated_slot(action, self._n_available, self._done)
         n = self._size
         last = n - 1
         cells = self._cells

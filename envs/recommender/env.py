@@ -66,6 +66,7 @@ from envs.common.action_set import (
     ACTION_REPRS_KEY,
     STATE_KEY,
     action_set_observation_space,
+    validated_slot,
 )
 from envs.recommender.catalog import Catalog, get_catalog, split_pool
 from envs.recommender.click_model import click_curve
@@ -209,14 +210,7 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         return self._obs(), {}
 
     def step(self, action: SupportsInt) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
-        slot = int(action)
-        if not 0 <= slot < self._n_available:
-            raise ValueError(
-                f"action {slot} is not an available slot (0..{self._n_available - 1} are available, "
-                f"action_mask marks them)"
-            )
+        slot = validated_slot(action, self._n_available, self._done)
         rng = self.np_random
 
         # Bandit session: the recommendation and the click (Eq. A.2).
