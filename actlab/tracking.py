@@ -7,8 +7,8 @@ params are the fully resolved trial spec flattened plus package versions; metric
 on the driver's machine is enough even on a cluster, and there is a single writer.
 
 On ``--resume`` or a retried trial, the callback finds the trial's existing run by its
-``actlab.trial_id`` tag and appends to it; metric points at steps already logged are
-skipped, so no trial is duplicated and no history is rewritten.
+``actlab.trial_id`` tag and appends to it; results of iterations already logged are
+skipped (by training iteration), so no trial is duplicated and no history is rewritten.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class MLflowTrackingCallback:
         self._client: Any = None
         self._experiment_id: str | None = None
         self._runs: dict[str, str] = {}  # trial_id -> run_id
-        self._last_step: dict[str, int] = {}  # run_id -> last env_steps logged
+        self._last_iteration: dict[str, int] = {}  # run_id -> last training iteration logged
         self._pending: dict[str, list[Any]] = {}  # run_id -> async log operations in flight
 
     def __getstate__(self) -> dict[str, Any]:  # Tune pickles callbacks with the experiment state
@@ -173,13 +173,15 @@ class MLflowTrackingCallback:
         )
         if found:
             run_id = found[0].info.run_id
-            history = client.get_metric_history(run_id, "train/return_mean")
-            self._last_step[run_id] = max((m.step for m in history), default=-1)
+            # Iterations, not env steps: a trial re-run from a checkpoint can sample a slightly
+            # different number of env steps for the same iteration.
+            history = client.get_metric_history(run_id, "iteration")
+            self._last_iteration[run_id] = int(max((m.value for m in history), default=0))
             if found[0].info.status != "RUNNING":
                 client.update_run(run_id, status="RUNNING")
         else:
             run_id = self._create_run(trial)
-            self._last_step[run_id] = -1
+            self._last_iteration[run_id] = 0
         self._runs[trial.trial_id] = run_id
         return run_id
 
@@ -289,9 +291,10 @@ class MLflowTrackingCallback:
         if isinstance(result.get("actlab/pretraining"), dict):
             self.link_pretraining(run_id, result["actlab/pretraining"])
         step = int(result.get("env_steps", 0))
-        if step <= self._last_step.get(run_id, -1):
-            return  # a retried/resumed trial re-reporting steps MLflow already has
-        self._last_step[run_id] = step
+        iteration = int(result.get("iteration", 0))
+        if iteration <= self._last_iteration.get(run_id, 0):
+            return  # a retried/resumed trial re-reporting iterations MLflow already has
+        self._last_iteration[run_id] = iteration
         now = int(time.time() * 1000)
         metrics = [
             Metric(key, float(value), now, step)
