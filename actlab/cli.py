@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from actlab import PROJECT_ROOT
 from actlab.spec.errors import SpecError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SPECS_DIR = PROJECT_ROOT / "tune_specs"
 
 

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from actlab import PROJECT_ROOT
 from actlab.runner.resources import check_trial_resources, local_capacity, ray_capacity
 from actlab.spec.errors import SpecError
 from actlab.spec.loading import Sweep
 from actlab.spec.models import sweep_spec_model
 from actlab.tracking import check_tracking_store, git_sha, resolve_tracking_uri
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TUNER_STATE_FILE = "tuner.pkl"
 
 

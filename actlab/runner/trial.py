@@ -28,7 +28,7 @@ import numpy as np
 
 from actlab import registry
 from actlab.evaluation import evaluate_module
-from actlab.spec.loading import TrialSpec
+from actlab.spec.loading import TrialSpec, evaluation_sets
 from actlab.spec.models import sweep_spec_model
 
 STATE_FILE = "actlab_trial_state.json"
@@ -64,7 +64,7 @@ class EvalPlan:
 def make_eval_plan(spec: Any) -> EvalPlan:
     env_entry = registry.get_env(spec.env.name)
     evaluation = spec.evaluation
-    sets = evaluation.sets if evaluation.sets is not None else env_entry.eval_sets
+    sets = evaluation_sets(spec)
     select_on = env_entry.select_on if evaluation.select_on == "auto" else evaluation.select_on
     if select_on is not None and select_on not in sets:
         select_on = None

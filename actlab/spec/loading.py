@@ -252,12 +252,18 @@ def read_spec_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def evaluation_sets(spec: BaseModel) -> dict[str, dict[str, Any]]:
+    """The spec's evaluation sets (name -> env-config overrides), else the environment's own."""
+    sets = spec.evaluation.sets  # type: ignore[attr-defined]
+    return sets if sets is not None else registry.get_env(spec.env.name).eval_sets  # type: ignore[attr-defined]
+
+
 def _semantic_problems(spec: BaseModel, file: str) -> list[SpecProblem]:
     """Checks that need the registry: evaluation sets and checkpoint selection."""
     problems: list[SpecProblem] = []
     env_entry = registry.get_env(spec.env.name)  # type: ignore[attr-defined]
     evaluation = spec.evaluation  # type: ignore[attr-defined]
-    sets = evaluation.sets if evaluation.sets is not None else env_entry.eval_sets
+    sets = evaluation_sets(spec)
     base_env_config = spec.env.config.model_dump()  # type: ignore[attr-defined]
     for set_name, overrides in sets.items():
         try:
