@@ -202,6 +202,9 @@ class MLflowTrackingCallback:
             "actlab.git_sha": self.git_sha,
             "actlab.trial_id": trial.trial_id,
         }
+        if t.get("init_from"):
+            tags["actlab.init_from_run"] = t["init_from"]["run_id"]
+            tags["actlab.init_from_path"] = t["init_from"]["path"]
         run = self.client.create_run(self._experiment_id, run_name=t["trial_name"], tags=tags)
         run_id = run.info.run_id
         params = flatten({k: v for k, v in spec.items() if k not in ("grid", "tracking")})
@@ -290,6 +293,8 @@ class MLflowTrackingCallback:
         run_id = self.run_for_trial(trial)
         if isinstance(result.get("actlab/pretraining"), dict):
             self.link_pretraining(run_id, result["actlab/pretraining"])
+        if isinstance(result.get("actlab/init_reinit"), list):
+            self.client.set_tag(run_id, "actlab.init_reinit", json.dumps(result["actlab/init_reinit"]))
         step = int(result.get("env_steps", 0))
         iteration = int(result.get("iteration", 0))
         if iteration <= self._last_iteration.get(run_id, 0):

@@ -41,3 +41,17 @@ env:
 stop:
   env_steps: 1000
 """
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray for this module's end-to-end tests, shut down afterwards (other test
+    modules check that Ray is not left running)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()

@@ -319,20 +319,6 @@ class _PickTheSignalEnv(gym.Env):
 gym.register(_SIGNAL_ENV_ID, entry_point=_PickTheSignalEnv)
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray for this module's end-to-end tests, shut down afterwards (other test
-    modules check that Ray is not left running)."""
-    import ray
-
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    if started:
-        ray.shutdown()
-
-
 def _small_algo(seed: int, total_env_steps: int | None = None, **overrides: Any):
     cfg = UtilityPPOConfig(train_batch_size=400, minibatch_size=100, **overrides)
     ctx = BuildContext(env_id=_SIGNAL_ENV_ID, env_config={}, seed=seed, total_env_steps=total_env_steps)

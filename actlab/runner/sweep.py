@@ -12,6 +12,7 @@ from actlab.runner.resources import check_trial_resources, local_capacity, ray_c
 from actlab.spec.errors import SpecError
 from actlab.spec.loading import Sweep
 from actlab.spec.models import sweep_spec_model
+from actlab.init_from import resolve_init_sources
 from actlab.tracking import check_tracking_store, git_sha, resolve_tracking_uri
 
 TUNER_STATE_FILE = "tuner.pkl"
@@ -79,6 +80,8 @@ def run_sweep(
         check_trial_resources(bundles, local_capacity(), file)
     uri = resolve_tracking_uri(tracking_uri or spec.tracking.uri)
     check_tracking_store(uri, "--tracking-uri" if tracking_uri else "tracking.uri", file)
+    if not (resume or resume_id):  # a resumed sweep keeps the sources it started with
+        sweep.trials = resolve_init_sources(sweep.trials, uri, file)
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     # Ray starts workers with nice 15; trials are the workload, so on a small machine they

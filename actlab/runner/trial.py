@@ -28,6 +28,7 @@ import numpy as np
 
 from actlab import registry
 from actlab.evaluation import evaluate_module
+from actlab.init_from import load_initial_weights
 from actlab.spec.loading import TrialSpec, evaluation_sets
 from actlab.spec.models import sweep_spec_model
 
@@ -181,6 +182,10 @@ def run_trial(config: dict[str, Any]) -> None:
                 shutil.copytree(ckpt / BEST_MODULE_DIR, best_dir)
 
     first_report = pretraining_report(algo) if checkpoint is None else {}
+    if checkpoint is None and trial.init_from is not None:
+        init = spec.init_from
+        kept = load_initial_weights(algo, trial.init_from["path"], init.reinit, init.reinit_mismatched_shapes)
+        first_report["actlab/init_reinit"] = kept
     plan = make_eval_plan(spec)
     stop, evaluation = spec.stop, spec.evaluation
     algorithm_name, env_name = spec.algorithm.name, spec.env.name

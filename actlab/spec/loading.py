@@ -36,6 +36,9 @@ class TrialSpec:
     grid_point: dict[str, Any]
     config_key: str
     trial_name: str
+    #: The run whose weights this trial starts from (``init_from``), resolved before Ray starts:
+    #: ``{"run_id", "run_name", "path"}``; see :mod:`actlab.init_from`.
+    init_from: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class TrialSpec:
             "grid_point": self.grid_point,
             "config_key": self.config_key,
             "trial_name": self.trial_name,
+            "init_from": self.init_from,
         }
 
     @classmethod
@@ -199,8 +203,14 @@ def _problems_from_validation(
 
 def _short_value(value: Any) -> str:
     if isinstance(value, dict):
+        for label_key in ("name", "experiment"):  # an env/algorithm section; an init_from source
+            if label_key in value and len(value) == 1:
+                return str(value[label_key]).removeprefix("actlab/")
         if "name" in value:
             return str(value["name"]).removeprefix("actlab/")
+        if "experiment" in value:
+            digest = hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:6]
+            return f"{value['experiment']}.{digest}"
         return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:6]
     if isinstance(value, float):
         return f"{value:g}"

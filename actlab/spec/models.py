@@ -87,6 +87,32 @@ class TrackingSpec(StrictModel):
     experiment: Optional[str] = Field(None, description="MLflow experiment (default: the spec name).")
 
 
+class InitFromSpec(StrictModel):
+    """Start every trial from the policy of a finished run of an earlier sweep (finetuning, thesis §2.6.4).
+
+    The source of a trial is the newest FINISHED trial run of ``experiment`` with the same
+    seed and algorithm (``algorithm`` to pick another). See ``actlab/init_from.py``.
+    """
+
+    experiment: str = Field(description="MLflow experiment of the pretraining sweep (its spec name).")
+    algorithm: Optional[str] = Field(
+        None, description="Algorithm of the source runs (default: this trial's algorithm)."
+    )
+    sweep: Optional[str] = Field(None, description="Only runs of this sweep id (tag actlab.sweep); default: the newest run.")
+    module: Literal["best", "final"] = Field(
+        "best", description="'best': the source run's best-validation module; 'final': its last checkpoint."
+    )
+    reinit: list[str] = Field(
+        default_factory=list,
+        description="Parameter-name prefixes that keep their fresh initialisation (e.g. 'head').",
+    )
+    reinit_mismatched_shapes: bool = Field(
+        False,
+        description="Re-initialise parameters whose shape differs from the source's (a discrete head over a "
+        "different action set) instead of failing.",
+    )
+
+
 class CheckpointSpec(StrictModel):
     interval: int = Field(10, ge=1, description="Checkpoint every N iterations (and at the end).")
     keep: int = Field(2, ge=1, description="Checkpoints kept per trial (the newest).")
@@ -134,6 +160,9 @@ def sweep_spec_model() -> type[BaseModel]:
         resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
         tracking: TrackingSpec = Field(default_factory=TrackingSpec)
         checkpoint: CheckpointSpec = Field(default_factory=CheckpointSpec)
+        init_from: Optional[InitFromSpec] = Field(
+            None, description="Start trials from the weights of earlier runs (finetuning); null: from scratch."
+        )
 
         @field_validator("seeds")
         @classmethod

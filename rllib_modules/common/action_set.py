@@ -120,11 +120,16 @@ def env_representation_table(env_id: str, env_config: Mapping[str, Any]) -> np.n
 
 
 def train_action_ids(env_id: str, env_config: Mapping[str, Any]) -> np.ndarray:
-    """Sorted ids of the env's *training* actions (``action_dataset(env_config).split_ids["train"]``)."""
+    """Sorted ids of the actions the env's training episodes draw from.
+
+    That is the split named by ``env_config["split"]`` (default ``"train"``): a discrete
+    policy trained with ``split: test`` (the finetuning study of thesis §2.6.4) has one
+    output per test action.
+    """
     dataset_fn = registry.get_env(env_id).action_dataset
     if dataset_fn is None:
         raise ValueError(f"{env_id} has no action splits (EnvEntry.action_dataset); its train actions are unknown")
-    return np.sort(np.asarray(dataset_fn(dict(env_config)).split_ids["train"], dtype=np.int64))
+    return np.sort(np.asarray(dataset_fn(dict(env_config)).split_ids[env_config.get("split") or "train"], dtype=np.int64))
 
 
 def env_observation_space(env_id: str, env_config: Mapping[str, Any]) -> gym.Space:

@@ -1,0 +1,118 @@
+"""Starting trials from earlier runs' weights (``init_from``; the finetuning study of thesis §2.6.4).
+
+- :func:`actlab.init_from.transfer_state` on hand-made states (copy, reinit prefixes, shapes);
+- :func:`actlab.init_from.load_initial_weights` on real RLlib algorithms: a discrete policy
+  trained on the train skills of Grid World starts a policy over the *test* skills with its
+  state trunk copied, its head fresh, and EnvRunners synced;
+- a spec whose source runs do not exist fails before Ray starts, naming ``init_from``;
+- a real two-stage sweep (pretrain, then finetune) read back from MLflow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from actlab.init_from import load_initial_weights, transfer_state
+from actlab.registry import BuildContext, get_algorithm
+from actlab.spec import load_sweep
+from tests.conftest import SPECS
+from tests.test_integration_sweep import TINY, actlab, runs_of
+
+
+def test_transfer_state_copies_keeps_reinit_and_checks_shapes() -> None:
+    source = {"trunk.0.weight": np.ones((2, 3)), "head.weight": np.ones((5, 2)), "head.bias": np.ones(5)}
+    target = {"trunk.0.weight": np.zeros((2, 3)), "head.weight": np.zeros((4, 2)), "head.bias": np.zeros(4),
+              "critic.weight": np.zeros(2)}
+    out, kept = transfer_state(source, target, reinit=["head"])
+    assert np.all(out["trunk.0.weight"] == 1) and np.all(out["head.weight"] == 0)
+    assert sorted(kept) == ["critic.weight", "head.bias", "head.weight"]  # critic: not in the source
+    with pytest.raises(ValueError, match="'head.weight' has shape \\(5, 2\\).*init_from.reinit"):
+        transfer_state(source, target)
+    out, kept = transfer_state(source, target, reinit_mismatched_shapes=True)
+    assert np.all(out["trunk.0.weight"] == 1) and "head.weight" in kept and "head.bias" in kept
+    # a prefix matches whole name components only
+    out, kept = transfer_state({"headx.w": np.ones(1)}, {"headx.w": np.zeros(1)}, reinit=["head"])
+    assert out["headx.w"][0] == 1 and kept == []
+
+
+def test_missing_source_runs_fail_before_ray(tmp_path: Path, capsys) -> None:
+    import ray
+
+    from actlab.cli import main
+
+    uri = f"sqlite:///{tmp_path}/empty.db"
+    assert main(["run", str(SPECS / "ch2_finetune.yaml"), "--set", "seeds=[0]", "--tracking-uri", uri]) == 1
+    err = capsys.readouterr().err
+    assert "init_from.experiment: no MLflow experiment 'ch2_gridworld_baselines'" in err
+    assert "Traceback" not in err and not ray.is_initialized()
+
+
+def _nn_algo(split: str, seed: int):
+    entry = get_algorithm("nearest-neighbor")
+    ctx = BuildContext(env_id="actlab/GridWorldSkills-v0", env_config={"m": 20, "split": split, "grid_encoding": "factored"},
+                       seed=seed, num_env_runners=0, envs_per_env_runner=2)
+    config = entry.config_model.model_validate({"train_batch_size": 64, "minibatch_size": 32})
+    return entry.build(config, ctx).build_algo()
+
+
+def test_load_initial_weights_into_learner_and_env_runners(local_ray, tmp_path: Path) -> None:
+    source_algo = _nn_algo("train", seed=0)
+    try:
+        source_algo.train()
+        source = source_algo.get_module()
+        source.save_to_path(str(tmp_path / "src"))
+        source_state = {k: np.asarray(v) for k, v in source.get_state().items()}
+    finally:
+        source_algo.stop()
+
+    algo = _nn_algo("test", seed=1)
+    try:
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        learner_module = algo.learner_group._learner.module[DEFAULT_MODULE_ID]
+        fresh_head = learner_module.head.weight.detach().clone()
+        assert fresh_head.shape[0] == 256 and source_state["head.weight"].shape[0] == 512
+        kept = load_initial_weights(algo, str(tmp_path / "src"), reinit=[], reinit_mismatched_shapes=True)
+        assert {"head.weight", "head.bias"} <= set(kept)
+        for module in (learner_module, algo.env_runner.module):
+            state = module.get_state()
+            for name in ("state_encoder.0.weight", "state_encoder.2.bias"):
+                np.testing.assert_array_equal(np.asarray(state[name]), source_state[name])
+            torch.testing.assert_close(torch.as_tensor(np.asarray(state["head.weight"])), fresh_head)
+        algo.train()  # and it trains from there
+    finally:
+        algo.stop()
+
+
+@pytest.mark.integration
+def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    small = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "stop.env_steps=300"]
+    pre = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *small,
+                 "--set", "grid={algorithm.name: [nearest-neighbor]}", "--tracking-uri", uri, cwd=tmp_path)
+    assert pre.returncode == 0, pre.stdout[-3000:] + pre.stderr[-3000:]
+    (source,) = runs_of(uri, "ch2_gridworld_baselines")
+
+    grid = ("grid={algorithm.name: [nearest-neighbor], init_from: [null, "
+            "{experiment: ch2_gridworld_baselines, reinit_mismatched_shapes: true}]}")
+    # init_from for seed 1 does not exist: one line, nothing runs
+    bad = actlab("run", str(SPECS / "ch2_finetune.yaml"), *small, "--set", "seeds=[1]",
+                 "--set", grid, "--tracking-uri", uri, cwd=tmp_path)
+    assert bad.returncode == 1 and "no finished 'nearest-neighbor' run with seed 1" in bad.stderr
+
+    fine = actlab("run", str(SPECS / "ch2_finetune.yaml"), *small, "--set", grid, "--tracking-uri", uri, cwd=tmp_path)
+    assert fine.returncode == 0, fine.stdout[-3000:] + fine.stderr[-3000:]
+    runs = {r.data.tags["actlab.config"]: r for r in runs_of(uri, "ch2_finetune")}
+    assert len(runs) == 2
+    tuned = next(r for key, r in runs.items() if "ch2_gridworld_baselines" in key)
+    scratch = next(r for key, r in runs.items() if "init_from=null" in key)
+    assert tuned.data.tags["actlab.init_from_run"] == source.info.run_id
+    assert tuned.data.tags["actlab.init_from_path"] == source.data.tags["actlab.best_checkpoint"]
+    assert {"head.weight", "head.bias"} <= set(__import__("json").loads(tuned.data.tags["actlab.init_reinit"]))
+    assert "actlab.init_from_run" not in scratch.data.tags
+    for run in (tuned, scratch):
+        assert run.info.status == "FINISHED" and "eval/test/success_rate" in run.data.metrics
