@@ -39,7 +39,19 @@ def _stack(observations: list[Any]) -> Any:
     return torch.as_tensor(np.stack(observations))
 
 
-def _actions(module: Any, obs_batch: Any, explore: bool) -> np.ndarray:
+def _unsquash(actions: np.ndarray, space: Any) -> np.ndarray:
+    """RLlib's ``normalize_actions=True`` convention: modules act in [-1, 1] on a bounded Box,
+    and the env receives ``low + (a + 1) / 2 * (high - low)``."""
+    import gymnasium as gym
+
+    if isinstance(space, gym.spaces.Box) and np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high)):
+        return (space.low + (np.clip(actions, -1.0, 1.0) + 1.0) * 0.5 * (space.high - space.low)).astype(space.dtype)
+    return actions
+
+
+def _actions(module: Any, obs_batch: Any, explore: bool, action_space: Any = None) -> np.ndarray:
+    """Env actions of a batch: ``ACTIONS_FOR_ENV`` as is, else ``ACTIONS`` (rescaled from [-1, 1]
+    for a bounded Box ``action_space``), else a sample of the action distribution."""
     from ray.rllib.core.columns import Columns
 
     with torch.no_grad():
@@ -52,7 +64,7 @@ def _actions(module: Any, obs_batch: Any, explore: bool) -> np.ndarray:
         if Columns.ACTIONS_FOR_ENV in out:  # the module maps its own action to the env's
             actions = out[Columns.ACTIONS_FOR_ENV]
         elif Columns.ACTIONS in out:
-            actions = out[Columns.ACTIONS]
+            return _unsquash(out[Columns.ACTIONS].cpu().numpy(), action_space)
         else:
             dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])
             actions = dist.sample() if explore else dist.to_deterministic().sample()
@@ -87,7 +99,7 @@ def evaluate_module(
             success = np.zeros(batch, dtype=bool)
             active = list(range(batch))
             while active:
-                actions = _actions(module, _stack([obs[i] for i in active]), explore)
+                actions = _actions(module, _stack([obs[i] for i in active]), explore, envs[0].action_space)
                 still = []
                 for j, i in enumerate(active):
                     o, r, terminated, truncated, info = envs[i].step(actions[j])

@@ -13,3 +13,7 @@ _gridworld_skills.register()
 from envs import recommender as _recommender  # noqa: E402
 
 _recommender.register()
+
+from envs import mujoco_tasks as _mujoco_tasks  # noqa: E402
+
+_mujoco_tasks.register()

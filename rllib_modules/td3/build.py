@@ -1,0 +1,55 @@
+"""Builder of the ``td3`` algorithm: a complete new-API-stack :class:`~rllib_modules.td3.algorithm.TD3Config`."""
+
+from __future__ import annotations
+
+from actlab.registry import BuildContext
+from rllib_modules.common.env import rllib_env
+from rllib_modules.td3.algorithm import TD3Config
+from rllib_modules.td3.config import TD3Settings
+
+__all__ = ["build_td3"]
+
+
+def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
+    """TD3 on ``ctx.env_id`` with one local Learner (a GPU only if the spec grants one).
+
+    Actions are normalised to [-1, 1] and rescaled by RLlib for the env
+    (``normalize_actions=True``, no clipping on top).
+    """
+    td3 = TD3Config()
+    (
+        td3.api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
+        .framework("torch")
+        .environment(env=rllib_env(ctx.env_id), env_config=dict(ctx.env_config), normalize_actions=True, clip_actions=False)
+        .env_runners(
+            num_env_runners=ctx.num_env_runners,
+            num_envs_per_env_runner=ctx.envs_per_env_runner,
+            num_cpus_per_env_runner=ctx.cpus_per_env_runner,
+            rollout_fragment_length=config.rollout_fragment_length,
+        )
+        .learners(num_learners=0, num_gpus_per_learner=ctx.gpus_per_learner)
+        .rl_module(model_config={"actor_hidden": config.actor_hidden, "critic_hidden": config.critic_hidden})
+        .training(
+            actor_lr=config.actor_lr,
+            critic_lr=config.critic_lr,
+            gamma=config.gamma,
+            tau=config.tau,
+            train_batch_size_per_learner=config.batch_size,
+            num_steps_sampled_before_learning_starts=config.learning_starts,
+            replay_buffer_config={"type": "EpisodeReplayBuffer", "capacity": config.buffer_size},
+            training_intensity=config.training_intensity,
+            n_step=1,
+            policy_delay=config.policy_delay,
+            exploration_noise=config.exploration_noise,
+            exploration_sigma=config.exploration_sigma,
+            ou_theta=config.ou_theta,
+            target_policy_smoothing=config.target_policy_smoothing,
+            target_noise=config.target_noise,
+            target_noise_clip=config.target_noise_clip,
+        )
+        # Report every ~1000 env steps rather than every second: iterations are the unit of
+        # checkpoints and evaluation intervals.
+        .reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=1000)
+        .debugging(seed=ctx.seed)
+    )
+    return td3

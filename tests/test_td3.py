@@ -1,0 +1,122 @@
+"""The TD3 family base (thesis Ch.4 §4.3; Fujimoto et al. 2018): targets, module, Learner.
+
+- the clipped double-Q target against a hand-computed example (terminal, truncated, n-step);
+- target-policy smoothing stays within its clip and the action bounds;
+- the module: tanh-bounded actions, noise only when exploring, no critics on EnvRunners;
+- the Learner: the critics move on every update, the actor and the target networks only on
+  every ``policy_delay``-th one, and the actor loss never changes the critics;
+- the registered ``td3`` runs with an empty config and its greedy evaluation rescales actions.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from ray.rllib.core.columns import Columns
+
+from actlab.evaluation import _unsquash
+from actlab.registry import BuildContext, get_algorithm
+from rllib_modules.td3 import TD3RLModule
+from rllib_modules.td3.noise import ExplorationNoise
+from rllib_modules.td3.targets import clipped_double_q_target, smoothed_target_action
+
+
+def test_clipped_double_q_target_by_hand() -> None:
+    rewards = torch.tensor([1.0, 0.5, 2.0, -1.0])
+    terminated = torch.tensor([False, True, False, False])
+    q1 = torch.tensor([10.0, 10.0, 3.0, 4.0])
+    q2 = torch.tensor([8.0, 12.0, 5.0, 4.5])
+    n_step = torch.tensor([1.0, 1.0, 1.0, 3.0])
+    y = clipped_double_q_target(rewards, terminated, q1, q2, gamma=0.9, n_step_B=n_step)
+    # r + 0.9^n * (1 - done) * min(q1, q2)
+    expected = torch.tensor([1.0 + 0.9 * 8.0, 0.5, 2.0 + 0.9 * 3.0, -1.0 + 0.9**3 * 4.0])
+    torch.testing.assert_close(y, expected)
+
+
+def test_target_smoothing_is_clipped_and_bounded() -> None:
+    gen = torch.Generator().manual_seed(0)
+    base = torch.tensor([[0.0, 0.95, -0.95]]).repeat(2000, 1)
+    out = smoothed_target_action(base, noise_std=0.2, noise_clip=0.5, generator=gen)
+    assert out.min() >= -1 and out.max() <= 1
+    assert (out[:, 0] - base[:, 0]).abs().max() <= 0.5 + 1e-6
+    assert (out[:, 0] - base[:, 0]).std() == pytest.approx(0.2, abs=0.03)  # mostly unclipped at 2.5 sigma
+
+
+def test_ou_noise_is_correlated_and_gaussian_is_not() -> None:
+    torch.manual_seed(0)
+    ou, gauss = ExplorationNoise("ou", sigma=0.2, ou_theta=0.15), ExplorationNoise("gaussian", sigma=0.2)
+    xs_ou = torch.stack([ou.sample((1, 1)) for _ in range(3000)]).flatten()
+    xs_g = torch.stack([gauss.sample((1, 1)) for _ in range(3000)]).flatten()
+    lag1 = lambda x: torch.corrcoef(torch.stack([x[:-1], x[1:]]))[0, 1].item()  # noqa: E731
+    assert lag1(xs_ou) == pytest.approx(0.85, abs=0.05)  # 1 - theta
+    assert abs(lag1(xs_g)) < 0.06
+    with pytest.raises(ValueError, match="gaussian' or 'ou'"):
+        ExplorationNoise("uniform")  # type: ignore[arg-type]
+
+
+def _spaces() -> tuple[gym.spaces.Box, gym.spaces.Box]:
+    return gym.spaces.Box(-np.inf, np.inf, (4,), np.float32), gym.spaces.Box(-3.0, 3.0, (2,), np.float32)
+
+
+def test_module_acting_and_inference_only_copy() -> None:
+    obs_space, act_space = _spaces()
+    torch.manual_seed(0)
+    module = TD3RLModule(observation_space=obs_space, action_space=act_space, model_config={"actor_hidden": [16], "critic_hidden": [16]})
+    obs = {Columns.OBS: torch.randn(5, 4) * 100}
+    greedy = module.forward_inference(obs)[Columns.ACTIONS]
+    assert greedy.shape == (5, 2) and greedy.abs().max() <= 1.0
+    torch.testing.assert_close(module.forward_inference(obs)[Columns.ACTIONS], greedy)
+    explore = module.forward_exploration(obs)[Columns.ACTIONS]
+    assert explore.abs().max() <= 1.0 and not torch.equal(explore, greedy)
+    runner_copy = TD3RLModule(observation_space=obs_space, action_space=act_space, inference_only=True,
+                              model_config={"actor_hidden": [16], "critic_hidden": [16]})
+    assert not hasattr(runner_copy, "q1")
+    runner_copy.set_state(module.get_state(inference_only=True))
+    torch.testing.assert_close(runner_copy.forward_inference(obs)[Columns.ACTIONS], greedy)
+    # the env receives low + (a + 1) / 2 * (high - low)
+    np.testing.assert_allclose(_unsquash(np.array([[-1.0, 0.5]]), act_space), [[-3.0, 1.5]])
+
+
+def _td3_algo(**settings):
+    entry = get_algorithm("td3")
+    ctx = BuildContext(env_id="InvertedPendulum-v5", env_config={}, seed=0, num_env_runners=0, envs_per_env_runner=1)
+    return entry.build(entry.config_model.model_validate(settings), ctx).build_algo()
+
+
+def test_delayed_actor_and_target_updates(local_ray) -> None:
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    algo = _td3_algo(learning_starts=64, batch_size=32, policy_delay=3, actor_hidden=[32], critic_hidden=[32])
+    try:
+        learner = algo.learner_group._learner
+        module = learner.module[DEFAULT_MODULE_ID]
+        snap = lambda net: [p.detach().clone() for p in net.parameters()]  # noqa: E731
+        changed = lambda a, b: any(not torch.equal(x, y) for x, y in zip(a, b))  # noqa: E731
+        # fill the buffer past learning_starts, then drive updates one by one
+        algo.train()
+        episodes = algo.local_replay_buffer.sample(num_items=32, n_step=1, gamma=0.99, sample_episodes=True)
+        seen = []
+        for _ in range(6):
+            before = {n: snap(getattr(module, n)) for n in ("actor", "q1", "q2", "target_actor", "target_q1")}
+            learner.update(episodes=episodes, timesteps={"num_env_steps_sampled_lifetime": 10_000})
+            seen.append({n: changed(before[n], snap(getattr(module, n))) for n in before})
+        updates_so_far = learner._critic_updates[DEFAULT_MODULE_ID]
+        for i, moved in enumerate(seen):
+            k = updates_so_far - len(seen) + i + 1  # the critic-update counter of this call
+            assert moved["q1"] and moved["q2"], i
+            assert moved["actor"] == (k % 3 == 0), (i, k)
+            assert moved["target_actor"] == moved["target_q1"] == (k % 3 == 0), (i, k)
+    finally:
+        algo.stop()
+
+
+def test_actor_loss_does_not_touch_critics() -> None:
+    """compute_gradients takes the actor's gradient w.r.t. actor parameters only."""
+    obs_space, act_space = _spaces()
+    module = TD3RLModule(observation_space=obs_space, action_space=act_space, model_config={"actor_hidden": [8], "critic_hidden": [8]})
+    q_pi = module.q_value(module.q1, torch.randn(6, 4), module.actor(torch.randn(6, 4)))
+    actor_grads = torch.autograd.grad(-q_pi.mean(), list(module.actor.parameters()), retain_graph=True)
+    assert all(g is not None for g in actor_grads)
+    assert all(p.grad is None for p in module.q1.parameters())
