@@ -96,11 +96,13 @@ def test_delayed_actor_and_target_updates(local_ray) -> None:
         changed = lambda a, b: any(not torch.equal(x, y) for x, y in zip(a, b))  # noqa: E731
         # fill the buffer past learning_starts, then drive updates one by one
         algo.train()
-        episodes = algo.local_replay_buffer.sample(num_items=32, n_step=1, gamma=0.99, sample_episodes=True)
+        from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
+
+        batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(algo.transitions.sample(32))}, env_steps=32)
         seen = []
         for _ in range(6):
             before = {n: snap(getattr(module, n)) for n in ("actor", "q1", "q2", "target_actor", "target_q1")}
-            learner.update(episodes=episodes, timesteps={"num_env_steps_sampled_lifetime": 10_000})
+            learner.update(batch=batch, timesteps={"num_env_steps_sampled_lifetime": 10_000})
             seen.append({n: changed(before[n], snap(getattr(module, n))) for n in before})
         updates_so_far = learner._critic_updates[DEFAULT_MODULE_ID]
         for i, moved in enumerate(seen):
@@ -110,6 +112,30 @@ def test_delayed_actor_and_target_updates(local_ray) -> None:
             assert moved["target_actor"] == moved["target_q1"] == (k % 3 == 0), (i, k)
     finally:
         algo.stop()
+
+
+def test_transition_replay_rows_from_episodes() -> None:
+    """Each step becomes (s, a, r, s', terminated); only a true terminal stops bootstrapping."""
+    from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+
+    from rllib_modules.td3.replay import TransitionReplay
+
+    def episode(n: int, terminated: bool, offset: float) -> SingleAgentEpisode:
+        ep = SingleAgentEpisode(observations=[np.array([offset], np.float32)])
+        for t in range(n):
+            ep.add_env_step(np.array([offset + t + 1], np.float32), np.array([t], np.float32), float(t),
+                            terminated=terminated and t == n - 1, truncated=(not terminated) and t == n - 1)
+        return ep
+
+    replay = TransitionReplay(capacity=5, seed=0)
+    assert replay.add_episodes([episode(3, True, 0.0), episode(2, False, 10.0)]) == 5
+    rows = replay.sample(200)
+    for obs, nxt, act, rew, term in zip(*(rows[k] for k in (Columns.OBS, Columns.NEXT_OBS, Columns.ACTIONS,
+                                                             Columns.REWARDS, Columns.TERMINATEDS))):
+        assert nxt[0] == obs[0] + 1 and rew == act[0]
+        assert term == (obs[0] == 2.0)  # last step of the terminated episode only; the truncated one bootstraps
+    replay.add_episodes([episode(2, False, 100.0)])  # FIFO: overwrites the two oldest rows
+    assert len(replay) == 5 and set(replay.sample(500)[Columns.OBS][:, 0]) == {2.0, 10.0, 11.0, 100.0, 101.0}
 
 
 def test_actor_loss_does_not_touch_critics() -> None:

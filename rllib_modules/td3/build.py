@@ -37,7 +37,7 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
             train_batch_size_per_learner=config.batch_size,
             num_steps_sampled_before_learning_starts=config.learning_starts,
             replay_buffer_config={"type": "EpisodeReplayBuffer", "capacity": config.buffer_size},
-            training_intensity=config.training_intensity,
+            updates_per_step=config.updates_per_step,
             n_step=1,
             policy_delay=config.policy_delay,
             exploration_noise=config.exploration_noise,

@@ -43,11 +43,11 @@ class TD3Settings(BaseModel):
     target_noise: float = Field(0.2, ge=0, description="Std of the target-smoothing noise (TD3: 0.2).")
     target_noise_clip: float = Field(0.5, ge=0, description="Clip of the target-smoothing noise (TD3: 0.5).")
     rollout_fragment_length: int = Field(
-        1, ge=1, description="Env steps per env between updates; with training_intensity it sets the update batching."
+        1,
+        ge=1,
+        description="Env steps per env between Learner calls. 1 with one env = TD3's loop; longer fragments "
+        "batch the same number of gradient steps into one call (throughput on CPUs; data up to a fragment staler).",
     )
-    training_intensity: float | None = Field(
-        None,
-        gt=0,
-        description="Replayed transitions trained on per sampled env step (RLlib). None: one gradient step per "
-        "sample call of rollout_fragment_length x envs steps; batch_size per env step = one update per env step.",
+    updates_per_step: float = Field(
+        1.0, gt=0, description="Gradient steps (of batch_size transitions) per sampled env step (TD3: 1)."
     )

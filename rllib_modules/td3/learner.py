@@ -10,8 +10,9 @@ connector, Polyak averaging with ``tau``):
 - ``compute_gradients``: critic gradients on every update, actor gradients on every
   ``policy_delay``-th update only, each by ``torch.autograd.grad`` w.r.t. that optimizer's
   own parameters (the actor loss cannot move the critics);
-- target networks are moved towards the online ones only on updates that moved the
-  actor, as in TD3's Algorithm 1 (RLlib's DQN Learner would do it on every update).
+- target networks are moved towards the online ones after each gradient step that moved
+  the actor, as in TD3's Algorithm 1 (RLlib's DQN Learner would do it once per
+  ``update`` call, which may hold many minibatches).
 """
 
 from __future__ import annotations
@@ -109,13 +110,17 @@ class TD3TorchLearner(DQNTorchLearner):
         self._pending_losses.clear()
         return grads
 
-    def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
-        # TorchLearner's hook (lr schedules), skipping DQNLearner's every-update Polyak step:
-        # TD3 moves the targets with the actor.
-        TorchLearner.after_gradient_based_update(self, timesteps=timesteps)
+    def apply_gradients(self, gradients_dict: ParamDict) -> None:
+        super().apply_gradients(gradients_dict)
+        # Polyak step per gradient step that moved the actor (one Learner.update call can
+        # hold many minibatches, see TD3.training_step), as in TD3's Algorithm 1.
         for module_id, module in self.module._rl_modules.items():
             if not self._actor_updated.pop(module_id, False):
                 continue
             tau = self.config.get_config_for_module(module_id).tau
             for main_net, target_net in module.unwrapped().get_target_network_pairs():
                 update_target_network(main_net=main_net, target_net=target_net, tau=tau)
+
+    def after_gradient_based_update(self, *, timesteps: dict[str, Any]) -> None:
+        # TorchLearner's hook (lr schedules) without DQNLearner's once-per-call Polyak step.
+        TorchLearner.after_gradient_based_update(self, timesteps=timesteps)
