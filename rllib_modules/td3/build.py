@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actlab.registry import BuildContext
 from rllib_modules.common.env import rllib_env
-from rllib_modules.td3.algorithm import TD3Config
+from rllib_modules.td3.algorithm import MODULE_FIELDS, TD3Config
 from rllib_modules.td3.config import TD3Settings
 
 __all__ = ["build_td3"]
@@ -37,15 +37,9 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
             train_batch_size_per_learner=config.batch_size,
             num_steps_sampled_before_learning_starts=config.learning_starts,
             replay_buffer_config={"type": "EpisodeReplayBuffer", "capacity": config.buffer_size},
-            updates_per_step=config.updates_per_step,
             n_step=1,
-            policy_delay=config.policy_delay,
-            exploration_noise=config.exploration_noise,
-            exploration_sigma=config.exploration_sigma,
-            ou_theta=config.ou_theta,
-            target_policy_smoothing=config.target_policy_smoothing,
-            target_noise=config.target_noise,
-            target_noise_clip=config.target_noise_clip,
+            # TD3Config's own fields have the same names as the spec settings.
+            **config.model_dump(include={"policy_delay", "updates_per_step", *MODULE_FIELDS}),
         )
         # Report every ~1000 env steps rather than every second: iterations are the unit of
         # checkpoints and evaluation intervals.
