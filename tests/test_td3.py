@@ -138,6 +138,24 @@ def test_transition_replay_rows_from_episodes() -> None:
     assert len(replay) == 5 and set(replay.sample(500)[Columns.OBS][:, 0]) == {2.0, 10.0, 11.0, 100.0, 101.0}
 
 
+def test_uniform_warmup_then_noisy_actor(local_ray) -> None:
+    """TD3's start_timesteps: uniform actions before learning starts, the actor + noise after."""
+    algo = _td3_algo(learning_starts=1000, batch_size=32, actor_hidden=[16], critic_hidden=[16], exploration_sigma=0.05)
+    try:
+        algo.train()  # 1000 steps: all warm-up
+        warm = algo.transitions.sample(4000)[Columns.ACTIONS]
+        assert warm.std() == pytest.approx(1 / np.sqrt(3), abs=0.05)  # U(-1, 1)
+        algo.train()
+        assert algo.env_runner.module.uniform_exploration is False
+        obs = torch.zeros(1, 4)
+        greedy = algo.env_runner.module.forward_inference({Columns.OBS: obs})[Columns.ACTIONS]
+        noisy = torch.stack([algo.env_runner.module.forward_exploration({Columns.OBS: obs})[Columns.ACTIONS]
+                             for _ in range(200)])
+        assert (noisy - greedy).std() == pytest.approx(0.05, abs=0.02)
+    finally:
+        algo.stop()
+
+
 def test_actor_loss_does_not_touch_critics() -> None:
     """compute_gradients takes the actor's gradient w.r.t. actor parameters only."""
     obs_space, act_space = _spaces()

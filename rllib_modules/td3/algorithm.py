@@ -65,6 +65,7 @@ class TD3Config(SACConfig):
         self.target_noise = 0.2
         self.target_noise_clip = 0.5
         self.updates_per_step = 1.0
+        self.uniform_warmup = True
         # TD3 paper defaults (Fujimoto et al. 2018, Table 3).
         self.actor_lr = 3e-4
         self.critic_lr = 3e-4
@@ -84,6 +85,7 @@ class TD3Config(SACConfig):
         target_noise: float | Any = NotProvided,
         target_noise_clip: float | Any = NotProvided,
         updates_per_step: float | Any = NotProvided,
+        uniform_warmup: bool | Any = NotProvided,
         **kwargs: Any,
     ) -> "TD3Config":
         super().training(**kwargs)
@@ -92,6 +94,7 @@ class TD3Config(SACConfig):
             ("exploration_sigma", exploration_sigma), ("ou_theta", ou_theta),
             ("target_policy_smoothing", target_policy_smoothing), ("target_noise", target_noise),
             ("target_noise_clip", target_noise_clip), ("updates_per_step", updates_per_step),
+            ("uniform_warmup", uniform_warmup),
         ):
             if value is not NotProvided:
                 setattr(self, name, value)
@@ -125,6 +128,9 @@ class TD3(SAC):
         if not hasattr(self, "transitions"):
             self.transitions = TransitionReplay(cfg.replay_buffer_config["capacity"], seed=cfg.seed)
             self._update_credit = 0.0
+            self._uniform_exploration: bool | None = None
+        lifetime = self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0)
+        self._set_uniform_exploration(lifetime < cfg.num_steps_sampled_before_learning_starts and cfg.uniform_warmup)
         with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)):
             episodes, env_runner_results = synchronous_parallel_sample(
                 worker_set=self.env_runner_group,
@@ -164,3 +170,14 @@ class TD3(SAC):
                 policies=set(learner_results[0]) - {ALL_MODULES},
                 inference_only=True,
             )
+
+    def _set_uniform_exploration(self, uniform: bool) -> None:
+        """Switch the EnvRunners' modules between uniform warm-up actions and the noisy actor."""
+        if uniform == self._uniform_exploration:
+            return
+        self._uniform_exploration = uniform
+
+        def _set(env_runner: Any) -> None:
+            env_runner.module.unwrapped().uniform_exploration = uniform
+
+        self.env_runner_group.foreach_env_runner(_set, local_env_runner=True)

@@ -39,7 +39,7 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
             replay_buffer_config={"type": "EpisodeReplayBuffer", "capacity": config.buffer_size},
             n_step=1,
             # TD3Config's own fields have the same names as the spec settings.
-            **config.model_dump(include={"policy_delay", "updates_per_step", *MODULE_FIELDS}),
+            **config.model_dump(include={"policy_delay", "updates_per_step", "uniform_warmup", *MODULE_FIELDS}),
         )
         # Report every ~1000 env steps rather than every second: iterations are the unit of
         # checkpoints and evaluation intervals.

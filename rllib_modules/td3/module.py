@@ -78,6 +78,9 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
             self.q1 = self.build_critic()
             self.q2 = self.build_critic()
         self.noise = ExplorationNoise(self.options.exploration_noise, self.options.exploration_sigma, self.options.ou_theta)
+        #: Act uniformly at random in [-1, 1] when exploring (TD3's warm-up before learning
+        #: starts); set on the EnvRunners' copies by :meth:`rllib_modules.td3.algorithm.TD3.training_step`.
+        self.uniform_exploration = False
 
     def build_actor(self) -> nn.Module:
         return nn.Sequential(make_mlp(self.obs_dim, list(self.options.actor_hidden), "relu", self.action_dim), nn.Tanh())
@@ -138,8 +141,11 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
             return {Columns.ACTIONS: self.acting_action(self.flat_obs(batch[Columns.OBS]))}
 
     def _forward_exploration(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        obs_BS = self.flat_obs(batch[Columns.OBS])
+        if self.uniform_exploration:
+            return {Columns.ACTIONS: torch.rand(obs_BS.shape[0], self.action_dim) * 2.0 - 1.0}
         with torch.no_grad():
-            action_BD = self.acting_action(self.flat_obs(batch[Columns.OBS]))
+            action_BD = self.acting_action(obs_BS)
             action_BD = (action_BD + self.noise.sample(action_BD.shape).to(action_BD.device)).clamp(-1.0, 1.0)
         return {Columns.ACTIONS: action_BD}
 
