@@ -17,3 +17,7 @@ _recommender.register()
 from envs import mujoco_tasks as _mujoco_tasks  # noqa: E402
 
 _mujoco_tasks.register()
+
+from envs import restricted_mujoco as _restricted_mujoco  # noqa: E402
+
+_restricted_mujoco.register()
