@@ -8,3 +8,4 @@ Add a new method by creating ``rllib_modules/<name>/`` whose ``__init__`` calls
 from rllib_modules import utility  # noqa: F401  (registers "utility-ppo")
 from rllib_modules import baselines_ch2  # noqa: F401  (registers "nearest-neighbor", "continuous-output")
 from rllib_modules import td3  # noqa: F401  (registers "td3")
+from rllib_modules import savo  # noqa: F401  (registers "savo")

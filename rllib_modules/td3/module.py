@@ -67,16 +67,22 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
     by the Learner (``make_target_networks``).
     """
 
+    #: Options dataclass read from ``model_config`` (subclasses extend it).
+    options_class: type[TD3ModelOptions] = TD3ModelOptions
+    #: Critics the *acting* policy needs, so they are built and synced on EnvRunners too
+    #: (SAVO's maximizer scores its candidates with Q_1).
+    acting_critics: tuple[str, ...] = ()
+
     def setup(self) -> None:
-        self.options = TD3ModelOptions.from_model_config(self.model_config)
+        self.options = self.options_class.from_model_config(self.model_config)
         if not isinstance(self.action_space, gym.spaces.Box) or len(self.action_space.shape) != 1:
             raise ValueError(f"the TD3 family needs a 1-D Box action space, got {self.action_space}")
         self.obs_dim = _flat_obs_dim(self.observation_space)
         self.action_dim = int(self.action_space.shape[0])
         self.actor = self.build_actor()
-        if not self.inference_only:
-            self.q1 = self.build_critic()
-            self.q2 = self.build_critic()
+        for name in ("q1", "q2"):
+            if not self.inference_only or name in self.acting_critics:
+                setattr(self, name, self.build_critic())
         self.noise = ExplorationNoise(self.options.exploration_noise, self.options.exploration_sigma, self.options.ou_theta)
         #: Act uniformly at random in [-1, 1] when exploring (TD3's warm-up before learning
         #: starts); set on the EnvRunners' copies by :meth:`rllib_modules.td3.algorithm.TD3.training_step`.
@@ -105,7 +111,7 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
                 Q_NEXT2_KEY: self.q_value(self.target_q2, obs_BS, action_BD)}
 
     def get_non_inference_attributes(self) -> list[str]:
-        return ["q1", "q2"]
+        return [name for name in ("q1", "q2") if name not in self.acting_critics]
 
     # -- pieces ---------------------------------------------------------------------------
 
