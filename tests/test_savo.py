@@ -99,18 +99,7 @@ def test_surrogate_targets_are_exact_surrogates_of_the_twin_q(options: dict) -> 
 
 @pytest.mark.integration
 def test_savo_tiny_sweep_through_mlflow(tmp_path) -> None:
-    from tests.conftest import SPECS
-    from tests.test_integration_sweep import actlab, runs_of
+    from tests.test_td3 import tiny_ch4_sweep
 
-    uri = f"sqlite:///{tmp_path}/mlruns.db"
-    proc = actlab(
-        "run", str(SPECS / "ch4_td3_mujoco.yaml"), "--set", "seeds=[0]", "--set", "stop.iterations=2",
-        "--set", "algorithm={name: savo, config: {learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}}",
-        "--set", "env.name=actlab/RestrictedInvertedPendulum-v0",
-        "--set", "evaluation.interval=1", "--set", "evaluation.episodes=2", "--set", "checkpoint.interval=1",
-        "--tracking-uri", uri, cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run,) = runs_of(uri, "ch4_td3_mujoco")
-    assert run.info.status == "FINISHED" and run.data.tags["actlab.algorithm"] == "savo"
+    _, run = tiny_ch4_sweep(tmp_path, "savo", "actlab/RestrictedInvertedPendulum-v0")
     assert "savo/surrogate_loss" in run.data.metrics and "eval/eval/return_mean" in run.data.metrics

@@ -166,20 +166,29 @@ def test_actor_loss_does_not_touch_critics() -> None:
     assert all(p.grad is None for p in module.q1.parameters())
 
 
-@pytest.mark.integration
-def test_td3_tiny_sweep_through_mlflow(tmp_path) -> None:
+def tiny_ch4_sweep(tmp_path, algorithm: str, env: str):
+    """A real 2-iteration sweep of ``algorithm`` on ``env`` through Tune and MLflow; returns (uri, run)."""
     from tests.conftest import SPECS
-    from tests.test_integration_sweep import actlab, history, runs_of
+    from tests.test_integration_sweep import actlab, runs_of
 
     uri = f"sqlite:///{tmp_path}/mlruns.db"
+    small = "{learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}"
     proc = actlab(
         "run", str(SPECS / "ch4_td3_mujoco.yaml"), "--set", "seeds=[0]", "--set", "stop.iterations=2",
-        "--set", "algorithm.config={learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}",
+        "--set", f"algorithm={{name: {algorithm}, config: {small}}}", "--set", f"env.name={env}",
         "--set", "evaluation.interval=1", "--set", "evaluation.episodes=2", "--set", "checkpoint.interval=1",
         "--tracking-uri", uri, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run,) = runs_of(uri, "ch4_td3_mujoco")
-    assert run.info.status == "FINISHED" and run.data.tags["actlab.algorithm"] == "td3"
+    assert run.info.status == "FINISHED" and run.data.tags["actlab.algorithm"] == algorithm
+    return uri, run
+
+
+@pytest.mark.integration
+def test_td3_tiny_sweep_through_mlflow(tmp_path) -> None:
+    from tests.test_integration_sweep import history
+
+    uri, run = tiny_ch4_sweep(tmp_path, "td3", "InvertedPendulum-v5")
     assert [step for step, _ in history(uri, run.info.run_id, "eval/eval/return_mean")] == [1000, 2000]
     assert "td3/critic_loss" in run.data.metrics and run.data.params["algorithm.config.batch_size"] == "32"
