@@ -211,6 +211,9 @@ def _short_value(value: Any) -> str:
         if "experiment" in value:
             digest = hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:6]
             return f"{value['experiment']}.{digest}"
+        compact = "+".join(f"{k}={_short_value(v)}" for k, v in value.items()) or "defaults"
+        if len(compact) <= 48:  # e.g. an ablation's changed fields: approximate_surrogates=false
+            return compact
         return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:6]
     if isinstance(value, float):
         return f"{value:g}"
