@@ -103,3 +103,19 @@ def test_savo_tiny_sweep_through_mlflow(tmp_path) -> None:
 
     _, run = tiny_ch4_sweep(tmp_path, "savo", "actlab/RestrictedInvertedPendulum-v0")
     assert "savo/surrogate_loss" in run.data.metrics and "eval/eval/return_mean" in run.data.metrics
+
+
+def test_q_landscape_data_and_plot(tmp_path) -> None:
+    from rllib_modules.savo.landscape import landscape_data, plot_landscape
+
+    torch.manual_seed(3)
+    module = _module(num_successive=2)
+    data = landscape_data(module, np.random.default_rng(0).normal(size=5).astype(np.float32), dim=1, points=51)
+    assert data["grid"].shape == data["q"].shape == (51,) and data["surrogates"].shape == (2, 51)
+    assert data["candidates"].shape == (3, 2)
+    assert int(data["chosen"]) == int(np.argmax(data["candidate_q"]))
+    # the slice passes through μ(s): Q on the grid point nearest to μ's coordinate is close to μ's Q
+    nearest = np.argmin(np.abs(data["grid"] - data["candidates"][0, 1]))
+    assert abs(data["q"][nearest] - data["candidate_q"][0]) < 0.05
+    png = plot_landscape(data, tmp_path / "landscape.png", dim=1)
+    assert png.stat().st_size > 5000
