@@ -10,7 +10,8 @@ from ray.rllib.core.columns import Columns
 
 from rllib_modules.savo.module import SURROGATE_PRED_KEY, SURROGATE_TARGET_KEY, SAVORLModule
 from rllib_modules.savo.summarizer import FiLM, ListSummarizer
-from rllib_modules.savo.surrogates import exact_surrogate, maximizer_index, surrogate_thresholds
+from rllib_modules.savo.surrogates import exact_surrogate, surrogate_thresholds
+from rllib_modules.td3.maximizer import maximizer_index
 
 
 def test_surrogates_against_direct_computation() -> None:

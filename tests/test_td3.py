@@ -192,3 +192,40 @@ def test_td3_tiny_sweep_through_mlflow(tmp_path) -> None:
     uri, run = tiny_ch4_sweep(tmp_path, "td3", "InvertedPendulum-v5")
     assert [step for step, _ in history(uri, run.info.run_id, "eval/eval/return_mean")] == [1000, 2000]
     assert "td3/critic_loss" in run.data.metrics and run.data.params["algorithm.config.batch_size"] == "32"
+
+
+@pytest.mark.parametrize("name", ["wolpertinger", "ensemble"])
+def test_multi_candidate_baselines_pick_their_best_candidate(name: str) -> None:
+    from rllib_modules.td3_variants import EnsembleRLModule, WolpertingerRLModule
+
+    module_class = {"wolpertinger": WolpertingerRLModule, "ensemble": EnsembleRLModule}[name]
+    obs_space, act_space = _spaces()
+    torch.manual_seed(0)
+    module = module_class(observation_space=obs_space, action_space=act_space,
+                          model_config={"actor_hidden": [16], "critic_hidden": [16], "num_candidates": 4})
+    obs = torch.randn(64, 4)
+    with torch.no_grad():
+        torch.manual_seed(1)
+        cands = module.candidates(obs)
+        torch.manual_seed(1)
+        chosen = module.acting_action(obs)
+        q = torch.stack([module.q_value(module.q1, obs, cands[:, i]) for i in range(cands.shape[1])], dim=1)
+    expected_n = 5 if name == "wolpertinger" else 4  # mu + k samples | k actors
+    assert cands.shape == (64, expected_n, 2) and cands.abs().max() <= 1
+    torch.testing.assert_close(module.q_value(module.q1, obs, chosen), q.max(dim=1).values)
+    assert (q.max(dim=1).values >= q[:, 0]).all()  # never worse than mu(s)
+
+
+@pytest.mark.parametrize("name", ["wolpertinger", "ensemble", "savo"])
+def test_every_ch4_algorithm_builds_with_an_empty_config(name: str, local_ray) -> None:
+    entry = get_algorithm(name)
+    ctx = BuildContext(env_id="actlab/RestrictedInvertedPendulum-v0", env_config={}, seed=0, num_env_runners=0, envs_per_env_runner=1)
+    algo = entry.build(entry.config_model.model_validate({}), ctx).build_algo()
+    try:
+        assert algo.env_runner.module.forward_exploration({Columns.OBS: torch.zeros(2, 4)})[Columns.ACTIONS].shape == (2, 1)
+        if name == "ensemble":
+            learner = algo.learner_group._learner
+            actor_params = {id(p) for p in learner.actor_parameters(learner.module["default_policy"])}
+            assert all(id(p) in actor_params for p in learner.module["default_policy"].extra_actors.parameters())
+    finally:
+        algo.stop()

@@ -35,9 +35,9 @@ from ray.rllib.core.columns import Columns
 from torch import nn
 
 from rllib_modules.savo.summarizer import FiLM, ListSummarizer, SummarizerType
-from rllib_modules.savo.surrogates import exact_surrogate, maximizer_index, surrogate_thresholds
-from rllib_modules.td3.module import TD3ModelOptions, TD3RLModule
-from rllib_modules.td3.targets import smoothed_target_action
+from rllib_modules.savo.surrogates import exact_surrogate, surrogate_thresholds
+from rllib_modules.td3.maximizer import MaximizerTD3RLModule
+from rllib_modules.td3.module import TD3ModelOptions
 
 __all__ = ["ConditionedMLP", "SAVOModelOptions", "SAVORLModule", "SUCCESSIVE_OBJECTIVE_KEY",
            "SURROGATE_PRED_KEY", "SURROGATE_TARGET_KEY"]
@@ -79,11 +79,10 @@ class ConditionedMLP(nn.Module):
         return self.out(x_BI)
 
 
-class SAVORLModule(TD3RLModule):
+class SAVORLModule(MaximizerTD3RLModule):
     """SAVO-TD3 (Alg. 3); ``model_config`` keys: :class:`SAVOModelOptions`."""
 
     options_class = SAVOModelOptions
-    acting_critics = ("q1",)
 
     def setup(self) -> None:
         super().setup()
@@ -139,37 +138,7 @@ class SAVORLModule(TD3RLModule):
         for i in range(len(self.successive_actors)):
             prev.append(self.successive_action(i, obs_BS, prev))
         actions_BND = torch.stack(prev, dim=1)
-        if noise:
-            actions_BND = (actions_BND + self.noise.sample(actions_BND.shape).to(actions_BND.device)).clamp(-1.0, 1.0)
-        return self.map_candidates(actions_BND)
-
-    def maximize(self, obs_BS: torch.Tensor, actions_BND: torch.Tensor, critic: nn.Module) -> torch.Tensor:
-        """μ_M: the candidate with the highest ``critic`` value per row (Eq. 4.5)."""
-        batch, n, dim = actions_BND.shape
-        obs_rep = obs_BS.unsqueeze(1).expand(-1, n, -1).reshape(batch * n, -1)
-        q_BN = self.q_value(critic, obs_rep, actions_BND.reshape(batch * n, dim)).reshape(batch, n)
-        best_B = maximizer_index(q_BN)
-        return actions_BND[torch.arange(batch), best_B]
-
-    # -- TD3 hooks ------------------------------------------------------------------------------
-
-    def acting_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        return self.maximize(obs_BS, self.candidates(obs_BS), self.q1)
-
-    def target_action(self, next_obs_BS: torch.Tensor) -> torch.Tensor:
-        action_BD = self.maximize(next_obs_BS, self.candidates(next_obs_BS), self.q1)
-        if self.options.target_policy_smoothing:
-            action_BD = smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip)
-        return action_BD
-
-    def _forward_exploration(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        obs_BS = self.flat_obs(batch[Columns.OBS])
-        if self.uniform_exploration:
-            return {Columns.ACTIONS: torch.rand(obs_BS.shape[0], self.action_dim) * 2.0 - 1.0}
-        with torch.no_grad():
-            action_BD = self.maximize(obs_BS, self.candidates(obs_BS, noise=True), self.q1)
-            action_BD = (action_BD + self.noise.sample(action_BD.shape).to(action_BD.device)).clamp(-1.0, 1.0)
-        return {Columns.ACTIONS: action_BD}
+        return self.map_candidates(self.add_noise(actions_BND) if noise else actions_BND)
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         out = super()._forward_train(batch, **kwargs)

@@ -2,9 +2,7 @@
 
 Pure functions over Q-values, so tests can check them against a direct computation:
 
-- ``maximizer_index``: μ_M(s) = argmax over the candidates {a_0 .. a_k} of Q(s, a)  (Eq. 4.5);
-  ties go to the earliest candidate, so μ_M picks μ's action a_0 unless another is strictly
-  better: Q(s, μ_M(s)) >= Q(s, μ(s)) always.
+(The maximizer μ_M of Eq. 4.5 is :func:`rllib_modules.td3.maximizer.maximizer_index`.)
 - ``exact_surrogate``: Ψ_i(s, a; a_<i) = max{Q(s, a), max_{j<i} Q(s, a_j)}  (Eqs. 4.6-4.7).
 """
 
@@ -12,12 +10,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["exact_surrogate", "maximizer_index", "surrogate_thresholds"]
-
-
-def maximizer_index(q_BN: torch.Tensor) -> torch.Tensor:
-    """Index of the best candidate per row (first one among equals)."""
-    return q_BN.argmax(dim=1)  # torch.argmax returns the first maximal index
+__all__ = ["exact_surrogate", "surrogate_thresholds"]
 
 
 def surrogate_thresholds(q_prev_BN: torch.Tensor) -> torch.Tensor:

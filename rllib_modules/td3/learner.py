@@ -63,7 +63,10 @@ class TD3TorchLearner(DQNTorchLearner):
 
     def actor_parameters(self, module: Any) -> list[torch.nn.Parameter]:
         """Parameters trained by the actor objective (SAVO adds its successive actors)."""
-        return self.get_parameters(module.actor)
+        params = self.get_parameters(module.actor)
+        if hasattr(module, "extra_actors"):  # the ensemble baseline's other actors
+            params += self.get_parameters(module.extra_actors)
+        return params
 
     def compute_loss_for_module(
         self, *, module_id: ModuleID, config: Any, batch: dict[str, Any], fwd_out: dict[str, Any]
