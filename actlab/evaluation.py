@@ -36,7 +36,10 @@ def _stack(observations: list[Any]) -> Any:
     first = observations[0]
     if isinstance(first, dict):
         return {k: _stack([o[k] for o in observations]) for k in first}
-    return torch.as_tensor(np.stack(observations))
+    stacked = np.stack(observations)
+    if stacked.dtype == np.float64:  # MuJoCo observations; modules compute in float32
+        stacked = stacked.astype(np.float32)
+    return torch.as_tensor(stacked)
 
 
 def _unsquash(actions: np.ndarray, space: Any) -> np.ndarray:
@@ -50,8 +53,9 @@ def _unsquash(actions: np.ndarray, space: Any) -> np.ndarray:
 
 
 def _actions(module: Any, obs_batch: Any, explore: bool, action_space: Any = None) -> np.ndarray:
-    """Env actions of a batch: ``ACTIONS_FOR_ENV`` as is, else ``ACTIONS`` (rescaled from [-1, 1]
-    for a bounded Box ``action_space``), else a sample of the action distribution."""
+    """Env actions of a batch: ``ACTIONS_FOR_ENV`` as is, else ``ACTIONS`` or a sample of the
+    action distribution, rescaled from [-1, 1] when ``action_space`` is a bounded Box (RLlib's
+    ``normalize_actions``; the SAC module's squashed Gaussian also acts in [-1, 1])."""
     from ray.rllib.core.columns import Columns
 
     with torch.no_grad():
@@ -62,13 +66,13 @@ def _actions(module: Any, obs_batch: Any, explore: bool, action_space: Any = Non
             out = module.forward_inference({Columns.OBS: obs_batch})
             dist_cls = module.get_inference_action_dist_cls()
         if Columns.ACTIONS_FOR_ENV in out:  # the module maps its own action to the env's
-            actions = out[Columns.ACTIONS_FOR_ENV]
-        elif Columns.ACTIONS in out:
-            return _unsquash(out[Columns.ACTIONS].cpu().numpy(), action_space)
+            return out[Columns.ACTIONS_FOR_ENV].cpu().numpy()
+        if Columns.ACTIONS in out:
+            actions = out[Columns.ACTIONS]
         else:
             dist = dist_cls.from_logits(out[Columns.ACTION_DIST_INPUTS])
             actions = dist.sample() if explore else dist.to_deterministic().sample()
-    return actions.cpu().numpy()
+    return _unsquash(actions.cpu().numpy(), action_space)
 
 
 def evaluate_module(

@@ -10,3 +10,4 @@ from rllib_modules import baselines_ch2  # noqa: F401  (registers "nearest-neigh
 from rllib_modules import td3  # noqa: F401  (registers "td3")
 from rllib_modules import savo  # noqa: F401  (registers "savo")
 from rllib_modules import td3_variants  # noqa: F401  (registers "wolpertinger", "ensemble")
+from rllib_modules import sac  # noqa: F401  (registers "sac")

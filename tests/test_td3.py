@@ -216,13 +216,16 @@ def test_multi_candidate_baselines_pick_their_best_candidate(name: str) -> None:
     assert (q.max(dim=1).values >= q[:, 0]).all()  # never worse than mu(s)
 
 
-@pytest.mark.parametrize("name", ["wolpertinger", "ensemble", "savo"])
+@pytest.mark.parametrize("name", ["td3", "wolpertinger", "ensemble", "savo", "sac"])
 def test_every_ch4_algorithm_builds_with_an_empty_config(name: str, local_ray) -> None:
     entry = get_algorithm(name)
     ctx = BuildContext(env_id="actlab/RestrictedInvertedPendulum-v0", env_config={}, seed=0, num_env_runners=0, envs_per_env_runner=1)
     algo = entry.build(entry.config_model.model_validate({}), ctx).build_algo()
     try:
-        assert algo.env_runner.module.forward_exploration({Columns.OBS: torch.zeros(2, 4)})[Columns.ACTIONS].shape == (2, 1)
+        from actlab.evaluation import evaluate_module
+
+        result = evaluate_module(algo.get_module(), "actlab/RestrictedInvertedPendulum-v0", {}, episodes=2, seed=0)
+        assert result.episodes == 2 and result.return_mean >= 0
         if name == "ensemble":
             learner = algo.learner_group._learner
             actor_params = {id(p) for p in learner.actor_parameters(learner.module["default_policy"])}
