@@ -144,30 +144,44 @@ class SAVORLModule(MaximizerTD3RLModule):
         out = super()._forward_train(batch, **kwargs)
         obs_BS = self.flat_obs(batch[Columns.OBS])
         replayed_BD = batch[Columns.ACTIONS].float()
+        batch_size, k = obs_BS.shape[0], len(self.successive_actors)
         opts: SAVOModelOptions = self.options  # type: ignore[assignment]
 
-        def twin_q(action_BD: torch.Tensor) -> torch.Tensor:
-            return torch.minimum(self.q_value(self.q1, obs_BS, action_BD), self.q_value(self.q2, obs_BS, action_BD))
-
+        # The chain a_0 = μ(s), a_i = ν_i(s; a_<i) (gradient kept in `proposals` for the ν_i).
         prev = [self.actor(obs_BS).detach()]
-        with torch.no_grad():
-            q_prev = [twin_q(prev[0])]
-        objective_B = torch.zeros(obs_BS.shape[0])
-        preds, targets = [], []
-        for i in range(len(self.successive_actors)):
+        proposals = []
+        for i in range(k):
             action_BD = self.successive_action(i, obs_BS, prev)
-            with torch.no_grad():
-                tau_B = surrogate_thresholds(torch.stack(q_prev, dim=1))[:, -1]
-                q_new_B = twin_q(action_BD)
-                targets.append(torch.stack([exact_surrogate(twin_q(replayed_BD), tau_B), exact_surrogate(q_new_B, tau_B)], dim=1))
-            preds.append(torch.stack([self.surrogate_value(i, obs_BS, replayed_BD, prev),
-                                      self.surrogate_value(i, obs_BS, action_BD.detach(), prev)], dim=1))
-            if opts.approximate_surrogates:  # Eq. 4.8 through the learned Ψ̂_i
-                objective_B = objective_B + self.surrogate_value(i, obs_BS, action_BD, prev)
-            else:  # "- Approximation": the exact Ψ_i, flat (no gradient) below τ_i
-                objective_B = objective_B + exact_surrogate(self.q_value(self.q1, obs_BS, action_BD), tau_B)
+            proposals.append(action_BD)
             prev.append(action_BD.detach())
-            q_prev.append(q_new_B)
+
+        # Twin-critic values of the chain and the replayed action, one batched pass each.
+        with torch.no_grad():
+            points_MD = torch.cat([*prev, replayed_BD])  # (k+2)·B rows
+            obs_MS = obs_BS.repeat(k + 2, 1)
+            q_M = torch.minimum(self.q_value(self.q1, obs_MS, points_MD), self.q_value(self.q2, obs_MS, points_MD))
+            q_chain_BN = q_M[: (k + 1) * batch_size].reshape(k + 1, batch_size).t()
+            q_replayed_B = q_M[(k + 1) * batch_size :]
+            taus_BK = surrogate_thresholds(q_chain_BN)[:, :k]  # τ_i = max_{j<i} Q(s, a_j), i = 1..k
+
+        objective_B = torch.zeros(batch_size)
+        preds, targets = [], []
+        obs_2S = obs_BS.repeat(2, 1)
+        for i in range(k):
+            tau_B = taus_BK[:, i]
+            targets.append(torch.stack([exact_surrogate(q_replayed_B, tau_B), exact_surrogate(q_chain_BN[:, i + 1], tau_B)], dim=1))
+            # Ψ̂_i at [replayed; ν_i(s)] in one pass. The same outputs feed the surrogate loss
+            # (the Learner differentiates it w.r.t. the surrogates only) and ν_i's objective
+            # (differentiated w.r.t. the actors only), so no detach is needed.
+            cond = self._condition(self.surrogate_summarizers, i, obs_BS, prev[: i + 1])
+            cond_2C = None if cond is None else cond.repeat(2, 1)
+            psi_2B = self.surrogates[i](torch.cat([obs_2S, torch.cat([replayed_BD, proposals[i]])], dim=-1), cond_2C).squeeze(-1)
+            psi_replayed_B, psi_proposal_B = psi_2B[:batch_size], psi_2B[batch_size:]
+            preds.append(torch.stack([psi_replayed_B, psi_proposal_B], dim=1))
+            if opts.approximate_surrogates:  # Eq. 4.8 through the learned Ψ̂_i
+                objective_B = objective_B + psi_proposal_B
+            else:  # "- Approximation": the exact Ψ_i, flat (no gradient) below τ_i
+                objective_B = objective_B + exact_surrogate(self.q_value(self.q1, obs_BS, proposals[i]), tau_B)
         out[SUCCESSIVE_OBJECTIVE_KEY] = objective_B
         out[SURROGATE_PRED_KEY] = torch.stack(preds, dim=1)
         out[SURROGATE_TARGET_KEY] = torch.stack(targets, dim=1)
