@@ -28,6 +28,8 @@ test-learning: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/throughput_gridworld.py
+	$(BIN)/python benchmarks/throughput_td3.py
+	$(BIN)/python benchmarks/nearest_item_lookup.py
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns.db --host 127.0.0.1 --port 5000
