@@ -8,6 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
+from envs.mujoco_tasks import MUJOCO_TASKS
 from envs.restricted_mujoco import ENV_IDS, RestrictedActions
 
 
@@ -60,3 +61,12 @@ def _wrappers(env: gym.Env):
     while isinstance(env, gym.Wrapper):
         yield env
         env = env.env
+
+
+@pytest.mark.parametrize("env_id", MUJOCO_TASKS)
+def test_unrestricted_mujoco_tasks_pass_check_env(env_id: str) -> None:
+    """gymnasium's own tasks as registered with actlab (the unrestricted Ch.4 comparisons)."""
+    from actlab.registry import EnvCreator, get_env
+
+    assert get_env(env_id).config_model.model_fields == {}
+    check_env(EnvCreator(env_id)({}).unwrapped, skip_render_check=True)
