@@ -10,7 +10,7 @@ from __future__ import annotations
 from actlab.registry import EnvEntry, register_env
 from actlab.spec.models import StrictModel
 
-__all__ = ["MUJOCO_TASKS", "MuJoCoTaskConfig", "register"]
+__all__ = ["ENV_ENTRIES", "MUJOCO_TASKS", "MuJoCoTaskConfig", "register"]
 
 #: gymnasium ids (``gymnasium[mujoco]``, MuJoCo 4; see spec/ENV_NOTES.md for their speeds).
 MUJOCO_TASKS = ("InvertedPendulum-v5", "InvertedDoublePendulum-v5", "Hopper-v5", "Walker2d-v5")
@@ -20,14 +20,19 @@ class MuJoCoTaskConfig(StrictModel):
     """No settings: the task as gymnasium defines it (1000-step time limit)."""
 
 
+#: One entry per task, created once so that registering again (a reload) is idempotent.
+ENV_ENTRIES = {
+    task: EnvEntry(
+        name=task,
+        description=f"gymnasium {task} (MuJoCo), unmodified.",
+        config_model=MuJoCoTaskConfig,
+        eval_sets={"eval": {}},
+        select_on=None,
+    )
+    for task in MUJOCO_TASKS
+}
+
+
 def register() -> None:
-    for task in MUJOCO_TASKS:
-        register_env(
-            EnvEntry(
-                name=task,
-                description=f"gymnasium {task} (MuJoCo), unmodified.",
-                config_model=MuJoCoTaskConfig,
-                eval_sets={"eval": {}},
-                select_on=None,
-            )
-        )
+    for entry in ENV_ENTRIES.values():
+        register_env(entry)

@@ -19,7 +19,7 @@ from envs.restricted_mujoco.env import (
     sphere_layout,
 )
 
-__all__ = ["DEFAULT_LAYOUTS", "ENV_IDS", "RestrictedActions", "RestrictedMuJoCoConfig", "make_restricted", "register", "sphere_layout"]
+__all__ = ["DEFAULT_LAYOUTS", "ENV_ENTRIES", "ENV_IDS", "RestrictedActions", "RestrictedMuJoCoConfig", "make_restricted", "register", "sphere_layout"]
 
 #: actlab id -> gymnasium base task.
 ENV_IDS = {
@@ -30,17 +30,22 @@ ENV_IDS = {
 }
 
 
+#: One entry per environment, created once so that registering again (a reload) is idempotent.
+ENV_ENTRIES = {
+    env_id: EnvEntry(
+        name=env_id,
+        description=f"{base} where only actions inside a seeded union of hyperspheres act; others have a "
+        "null effect (T-AppC §C.3.1).",
+        config_model=RestrictedMuJoCoConfig,
+        eval_sets={"eval": {}},
+        select_on=None,
+    )
+    for env_id, base in ENV_IDS.items()
+}
+
+
 def register() -> None:
     for env_id, base in ENV_IDS.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point="envs.restricted_mujoco.env:make_restricted", kwargs={"base_id": base})
-        register_env(
-            EnvEntry(
-                name=env_id,
-                description=f"{base} where only actions inside a seeded union of hyperspheres act; others have a "
-                "null effect (T-AppC §C.3.1).",
-                config_model=RestrictedMuJoCoConfig,
-                eval_sets={"eval": {}},
-                select_on=None,
-            )
-        )
+        register_env(ENV_ENTRIES[env_id])
