@@ -45,8 +45,6 @@ def _stack(observations: list[Any]) -> Any:
 def _unsquash(actions: np.ndarray, space: Any) -> np.ndarray:
     """RLlib's ``normalize_actions=True`` convention: modules act in [-1, 1] on a bounded Box,
     and the env receives ``low + (a + 1) / 2 * (high - low)``."""
-    import gymnasium as gym
-
     if isinstance(space, gym.spaces.Box) and np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high)):
         return (space.low + (np.clip(actions, -1.0, 1.0) + 1.0) * 0.5 * (space.high - space.low)).astype(space.dtype)
     return actions

@@ -18,7 +18,6 @@ import torch
 
 from actlab.init_from import load_initial_weights, transfer_state
 from actlab.registry import BuildContext, get_algorithm
-from actlab.spec import load_sweep
 from tests.conftest import SPECS
 from tests.test_integration_sweep import TINY, actlab, runs_of
 
