@@ -133,14 +133,17 @@ def test_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     args = ["run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.iterations=5", "--set", "seeds=[0, 1]",
             "--set", "grid={}", "--set", "resources.concurrent_trials=1", "--tracking-uri", uri]
+    # Create the store's schema before polling it: two processes creating a new SQLite schema
+    # at once race ("table ... already exists").
+    MlflowClient(uri).search_experiments(max_results=1)
     proc = subprocess.Popen([sys.executable, "-m", "actlab", *args], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # Interrupt (Ctrl-C) once the first trial has logged two iterations.
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(1)
-        try:  # the subprocess may still be creating the store's schema
-            runs = runs_of(uri, "quickstart") if (tmp_path / "mlruns.db").exists() else []
+        try:
+            runs = runs_of(uri, "quickstart")
             if runs and len(history(uri, runs[0].info.run_id, "iteration")) >= 2:
                 break
         except Exception:  # noqa: BLE001
