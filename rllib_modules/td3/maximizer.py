@@ -10,10 +10,7 @@ Q_1 is therefore needed on the EnvRunners (``acting_critics``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from ray.rllib.core.columns import Columns
 from torch import nn
 
 from rllib_modules.td3.module import TD3RLModule
@@ -34,11 +31,10 @@ class MaximizerTD3RLModule(TD3RLModule):
     acting_critics = ("q1",)
 
     def candidates(self, obs_BS: torch.Tensor, noise: bool = False) -> torch.Tensor:
-        """``(B, N, D)`` candidate actions in [-1, 1]; candidate 0 is μ(s)."""
-        raise NotImplementedError
-
-    def add_noise(self, actions_BND: torch.Tensor) -> torch.Tensor:
-        return (actions_BND + self.noise.sample(actions_BND.shape).to(actions_BND.device)).clamp(-1.0, 1.0)
+        """``(B, N, D)`` candidate actions in [-1, 1]; candidate 0 is μ(s). Subclasses add more;
+        here μ(s) alone (the maximizer then acts exactly as TD3)."""
+        actions_BND = self.actor(obs_BS).unsqueeze(1)
+        return self.add_noise(actions_BND) if noise else actions_BND
 
     def maximize(self, obs_BS: torch.Tensor, actions_BND: torch.Tensor, critic: nn.Module) -> torch.Tensor:
         """The candidate with the highest ``critic`` value per row (Eq. 4.5; ties: the first)."""
@@ -56,10 +52,6 @@ class MaximizerTD3RLModule(TD3RLModule):
             action_BD = smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip)
         return action_BD
 
-    def _forward_exploration(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        obs_BS = self.flat_obs(batch[Columns.OBS])
-        if self.uniform_exploration:
-            return {Columns.ACTIONS: torch.rand(obs_BS.shape[0], self.action_dim) * 2.0 - 1.0}
-        with torch.no_grad():
-            action_BD = self.maximize(obs_BS, self.candidates(obs_BS, noise=True), self.q1)
-        return {Columns.ACTIONS: self.add_noise(action_BD.unsqueeze(1)).squeeze(1)}
+    def exploring_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
+        """Alg. 3: the best of the noisy candidates â_i (TD3's hook then adds noise once more)."""
+        return self.maximize(obs_BS, self.candidates(obs_BS, noise=True), self.q1)

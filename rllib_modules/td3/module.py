@@ -151,9 +151,15 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
         if self.uniform_exploration:
             return {Columns.ACTIONS: torch.rand(obs_BS.shape[0], self.action_dim) * 2.0 - 1.0}
         with torch.no_grad():
-            action_BD = self.acting_action(obs_BS)
-            action_BD = (action_BD + self.noise.sample(action_BD.shape).to(action_BD.device)).clamp(-1.0, 1.0)
-        return {Columns.ACTIONS: action_BD}
+            return {Columns.ACTIONS: self.add_noise(self.exploring_action(obs_BS))}
+
+    def exploring_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
+        """The behaviour action before the final exploration noise; TD3: μ(s)."""
+        return self.acting_action(obs_BS)
+
+    def add_noise(self, actions: torch.Tensor) -> torch.Tensor:
+        """Exploration noise on actions of any shape (batch first), clipped to [-1, 1]."""
+        return (actions + self.noise.sample(actions.shape).to(actions.device)).clamp(-1.0, 1.0)
 
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return self._forward_inference(batch, **kwargs)
