@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -476,10 +477,17 @@ def test_submit_quickstart_on_two_nodes(two_node_cluster: TwoNodeCluster, tmp_pa
 
     # Each node has 1 CPU and each trial needs 1, so the two concurrent trials must have run
     # on different nodes; check it from Ray's state API where that is cheap.
-    # (Function trainables run in actors of class ImplicitFunc.)
+    # Function trainables run in actors whose class is ImplicitFunc; Ray reports it either
+    # bare or qualified (``wrap_function.<locals>.ImplicitFunc``). Other tests submit jobs to
+    # the same cluster, so keep only this job's actors.
+    submission = re.search(r"submitting job (\S+)", proc.stderr)
+    ray_job_id = cluster.get(f"/api/jobs/{submission.group(1)}").get("job_id") if submission else None
     actors = ((cluster.get("/api/v0/actors?limit=1000&detail=1").get("data") or {}).get("result") or {}).get("result")
     if actors:
-        trials = [a for a in actors if a.get("class_name") == "ImplicitFunc"]
+        trials = [
+            a for a in actors
+            if str(a.get("class_name", "")).endswith("ImplicitFunc") and (not ray_job_id or a.get("job_id") == ray_job_id)
+        ]
         assert len(trials) >= 2, [(a.get("class_name"), a.get("state")) for a in actors]
         assert len({a["node_id"] for a in trials}) == 2, [(a["node_id"][:8], a.get("state")) for a in trials]
         print("trial actors ran on nodes", sorted({a["node_id"][:12] for a in trials}))
