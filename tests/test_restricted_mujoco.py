@@ -8,7 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
-from envs.mujoco_tasks import MUJOCO_TASKS
+from envs.mujoco_tasks import ADROIT_TASKS, MUJOCO_TASKS
 from envs.restricted_mujoco import ENV_IDS, RestrictedActions
 
 
@@ -63,9 +63,9 @@ def _wrappers(env: gym.Env):
         env = env.env
 
 
-@pytest.mark.parametrize("env_id", MUJOCO_TASKS)
+@pytest.mark.parametrize("env_id", [*MUJOCO_TASKS, *ADROIT_TASKS])
 def test_unrestricted_mujoco_tasks_pass_check_env(env_id: str) -> None:
-    """gymnasium's own tasks as registered with actlab (the unrestricted Ch.4 comparisons)."""
+    """gymnasium's own tasks and gymnasium-robotics' Adroit as registered with actlab (Ch.4)."""
     from actlab.registry import EnvCreator, get_env
 
     assert get_env(env_id).config_model.model_fields == {}
