@@ -21,3 +21,15 @@ _mujoco_tasks.register()
 from envs import restricted_mujoco as _restricted_mujoco  # noqa: E402
 
 _restricted_mujoco.register()
+
+from envs import mineworld as _mineworld  # noqa: E402
+
+_mineworld.register()
+
+from envs import item_collection as _item_collection  # noqa: E402
+
+_item_collection.register()
+
+from envs import large_recommender as _large_recommender  # noqa: E402
+
+_large_recommender.register()

@@ -98,14 +98,6 @@ def test_surrogate_targets_are_exact_surrogates_of_the_twin_q(options: dict) -> 
     assert (target[:, 0, 0] >= twin - 1e-6).all()
 
 
-@pytest.mark.integration
-def test_savo_tiny_sweep_through_mlflow(tmp_path) -> None:
-    from tests.test_td3 import tiny_ch4_sweep
-
-    _, run = tiny_ch4_sweep(tmp_path, "savo", "actlab/RestrictedInvertedPendulum-v0")
-    assert "savo/surrogate_loss" in run.data.metrics and "eval/eval/return_mean" in run.data.metrics
-
-
 def test_q_landscape_data_and_plot(tmp_path) -> None:
     from rllib_modules.savo.landscape import landscape_data, plot_landscape
 

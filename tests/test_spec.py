@@ -109,6 +109,18 @@ def test_grid_can_vary_algorithm_and_env_names(write_spec) -> None:
     assert [t.config_key for t in sweep.trials] == ["name=GridWorldSkills-v0,m=5", "name=GridWorldSkills-v0,m=10"]
 
 
+def test_grid_over_whole_sections_labels_each_by_name_and_config(write_spec) -> None:
+    """Ablations that mix algorithms and configs (ch4_ablations.yaml) get distinct trial names."""
+    text = MINIMAL_SPEC + (
+        "grid:\n  algorithm:\n    - {name: utility-ppo}\n    - {name: utility-ppo, config: {entropy_coeff: 0.0}}\n"
+        "    - {name: nearest-neighbor, config: {}}\n"
+    )
+    sweep = load_sweep(write_spec(text))
+    assert [t.config_key for t in sweep.trials] == [
+        "algorithm=utility-ppo", "algorithm=utility-ppo.config=entropy_coeff=0", "algorithm=nearest-neighbor",
+    ]
+
+
 def test_set_overrides_parse_yaml_and_are_checked(write_spec) -> None:
     path = write_spec(MINIMAL_SPEC)
     sweep = load_sweep(path, ["seeds=[3, 4]", "stop.env_steps=2000", "grid={env.config.m: [5, 7]}"])

@@ -166,32 +166,51 @@ def test_actor_loss_does_not_touch_critics() -> None:
     assert all(p.grad is None for p in module.q1.parameters())
 
 
-def tiny_ch4_sweep(tmp_path, algorithm: str, env: str):
-    """A real 2-iteration sweep of ``algorithm`` on ``env`` through Tune and MLflow; returns (uri, run)."""
+#: Every algorithm of the TD3 family (thesis Ch.4 §4.6.1 and the joint-action ablation).
+CH4_ALGORITHMS = ("td3", "wolpertinger", "ensemble", "cem", "greedy-ac", "greedy-td3", "savo", "savo-joint", "sac")
+_TINY = "{learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}"
+_TINY_SAC = "{learning_starts: 200, batch_size: 32, hidden: [32]}"
+
+
+@pytest.fixture(scope="module")
+def ch4_family_sweep(tmp_path_factory):
+    """One real sweep through Tune and MLflow whose grid is every Ch.4 algorithm (2 iterations of
+    ~1000 env steps each on InvertedPendulum-v5, tiny networks): one Ray start for all of them.
+    Returns (tracking uri, {algorithm name: MLflow run})."""
     from tests.conftest import SPECS
     from tests.test_integration_sweep import actlab, runs_of
 
+    tmp_path = tmp_path_factory.mktemp("ch4_family")
     uri = f"sqlite:///{tmp_path}/mlruns.db"
-    small = "{learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}"
+    sections = ", ".join(f"{{name: {a}, config: {_TINY_SAC if a == 'sac' else _TINY}}}" for a in CH4_ALGORITHMS)
     proc = actlab(
         "run", str(SPECS / "ch4_td3_mujoco.yaml"), "--set", "seeds=[0]", "--set", "stop.iterations=2",
-        "--set", f"algorithm={{name: {algorithm}, config: {small}}}", "--set", f"env.name={env}",
+        "--set", f"grid={{algorithm: [{sections}]}}", "--set", "env.name=InvertedPendulum-v5",
         "--set", "evaluation.interval=1", "--set", "evaluation.episodes=2", "--set", "checkpoint.interval=1",
-        "--tracking-uri", uri, cwd=tmp_path,
+        "--tracking-uri", uri, cwd=tmp_path, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run,) = runs_of(uri, "ch4_td3_mujoco")
-    assert run.info.status == "FINISHED" and run.data.tags["actlab.algorithm"] == algorithm
-    return uri, run
+    runs = {run.data.tags["actlab.algorithm"]: run for run in runs_of(uri, "ch4_td3_mujoco")}
+    assert sorted(runs) == sorted(CH4_ALGORITHMS)
+    return uri, runs
 
 
 @pytest.mark.integration
-def test_td3_tiny_sweep_through_mlflow(tmp_path) -> None:
+@pytest.mark.parametrize("name", CH4_ALGORITHMS)
+def test_every_ch4_algorithm_in_a_tiny_sweep_through_mlflow(name: str, ch4_family_sweep) -> None:
     from tests.test_integration_sweep import history
 
-    uri, run = tiny_ch4_sweep(tmp_path, "td3", "InvertedPendulum-v5")
+    uri, runs = ch4_family_sweep
+    run = runs[name]
+    assert run.info.status == "FINISHED"
     assert [step for step, _ in history(uri, run.info.run_id, "eval/eval/return_mean")] == [1000, 2000]
-    assert "td3/critic_loss" in run.data.metrics and run.data.params["algorithm.config.batch_size"] == "32"
+    assert run.data.params["algorithm.config.batch_size"] == "32"
+    if name != "sac":  # RLlib's SAC logs its own loss names
+        assert f"{name}/critic_loss" in run.data.metrics
+    if name == "savo":
+        assert "savo/surrogate_loss" in run.data.metrics
+    if name.startswith("greedy"):
+        assert f"{name}/proposal_loss" in run.data.metrics
 
 
 @pytest.mark.parametrize("name", ["wolpertinger", "ensemble"])
@@ -216,7 +235,7 @@ def test_multi_candidate_baselines_pick_their_best_candidate(name: str) -> None:
     assert (q.max(dim=1).values >= q[:, 0]).all()  # never worse than mu(s)
 
 
-@pytest.mark.parametrize("name", ["td3", "wolpertinger", "ensemble", "savo", "sac"])
+@pytest.mark.parametrize("name", CH4_ALGORITHMS)
 def test_every_ch4_algorithm_builds_with_an_empty_config(name: str, local_ray) -> None:
     entry = get_algorithm(name)
     ctx = BuildContext(env_id="actlab/RestrictedInvertedPendulum-v0", env_config={}, seed=0, num_env_runners=0, envs_per_env_runner=1)

@@ -206,8 +206,10 @@ def _short_value(value: Any) -> str:
         for label_key in ("name", "experiment"):  # an env/algorithm section; an init_from source
             if label_key in value and len(value) == 1:
                 return str(value[label_key]).removeprefix("actlab/")
-        if "name" in value:
-            return str(value["name"]).removeprefix("actlab/")
+        if "name" in value:  # a whole section: its name, plus what else it sets (e.g. its config)
+            name = str(value["name"]).removeprefix("actlab/")
+            rest = {k: v for k, v in value.items() if k != "name" and v not in ({}, None)}
+            return f"{name}.{_short_value(rest)}" if rest else name
         if "experiment" in value:
             digest = hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:6]
             return f"{value['experiment']}.{digest}"

@@ -18,6 +18,13 @@ its argmax, then the target critics for its value; Eq. 4.9's μ̃_M(s) is the re
 exploration adds noise to every candidate (Alg. 3: â_i = a_i + ε_i), selects by Q_1, then adds
 noise once more to the selected action (a = μ_M(s) + ε).
 
+Discrete tasks (§4.4.5 item 5, T-AppC §F.1): every candidate is mapped to its nearest real
+action before Q_1 scores it (the maximizer's ``mapped_candidates``), and so is the chain
+whose Q-values give τ_i and Ψ_i's targets in training; the successive actors condition on the
+unmapped a_<i (the same in acting and training), and Ψ̂_i is regressed at ν_i's continuous
+proposal onto Ψ_i of its nearest item, i.e. a smooth surrogate of the piecewise-constant
+landscape Q(s, f_NN(·)) whose gradient ν_i can follow.
+
 Ablations (T-AppC §D.2) as options: ``approximate_surrogates=False`` (ν_i ascend the exact
 Ψ_i, with zero gradient below the threshold), ``condition_on_previous=False`` (no a_<i input),
 ``film=False`` (the summary is concatenated to the input instead).
@@ -128,17 +135,15 @@ class SAVORLModule(MaximizerTD3RLModule):
         cond = self._condition(self.surrogate_summarizers, i, obs_BS, prev)
         return self.surrogates[i](torch.cat([obs_BS, action_BD], dim=-1), cond).squeeze(-1)
 
-    def map_candidates(self, actions_BND: torch.Tensor) -> torch.Tensor:
-        """Hook for discrete tasks: map every candidate to its nearest real action (1-NN)."""
-        return actions_BND
-
     def candidates(self, obs_BS: torch.Tensor, noise: bool = False) -> torch.Tensor:
-        """``(B, k+1, D)``: a_0 = μ(s), a_i = ν_i(s; a_<i); with noise â_i = a_i + ε_i (clipped)."""
+        """``(B, k+1, D)``: a_0 = μ(s), a_i = ν_i(s; a_<i); with noise â_i = a_i + ε_i (clipped).
+        The maximizer maps them to real actions in discrete tasks (``mapped_candidates``); the
+        chain itself conditions on the unmapped actions, in acting as in training."""
         prev = [self.actor(obs_BS)]
         for i in range(len(self.successive_actors)):
             prev.append(self.successive_action(i, obs_BS, prev))
         actions_BND = torch.stack(prev, dim=1)
-        return self.map_candidates(self.add_noise(actions_BND) if noise else actions_BND)
+        return self.add_noise(actions_BND) if noise else actions_BND
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         out = super()._forward_train(batch, **kwargs)
@@ -155,9 +160,12 @@ class SAVORLModule(MaximizerTD3RLModule):
             proposals.append(action_BD)
             prev.append(action_BD.detach())
 
-        # Twin-critic values of the chain and the replayed action, one batched pass each.
+        # Twin-critic values of the chain and the replayed action, one batched pass each. In
+        # discrete tasks Q sees the chain's nearest real actions (Alg. 3), so Ψ_i's targets are
+        # the values of the items the maximizer would execute; the replayed actions are real
+        # already (the module emits mapped actions).
         with torch.no_grad():
-            points_MD = torch.cat([*prev, replayed_BD])  # (k+2)·B rows
+            points_MD = torch.cat([self.map_candidates(torch.cat(prev)), replayed_BD])  # (k+2)·B rows
             obs_MS = obs_BS.repeat(k + 2, 1)
             q_M = torch.minimum(self.q_value(self.q1, obs_MS, points_MD), self.q_value(self.q2, obs_MS, points_MD))
             q_chain_BN = q_M[: (k + 1) * batch_size].reshape(k + 1, batch_size).t()

@@ -6,6 +6,7 @@ from actlab.registry import BuildContext
 from rllib_modules.common.env import rllib_env
 from rllib_modules.td3.algorithm import MODULE_FIELDS, TD3Config
 from rllib_modules.td3.config import TD3Settings
+from rllib_modules.td3.discrete_actions import DISCRETE_ACTIONS_KEY, discrete_action_reference
 
 __all__ = ["build_td3"]
 
@@ -14,8 +15,11 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
     """TD3 on ``ctx.env_id`` with one local Learner (a GPU only if the spec grants one).
 
     Actions are normalised to [-1, 1] and rescaled by RLlib for the env
-    (``normalize_actions=True``, no clipping on top).
+    (``normalize_actions=True``, no clipping on top). For an env with ``action_embeddings``
+    (the discrete contract of Ch.4), the module's ``model_config`` gets a reference to them
+    (:mod:`rllib_modules.td3.discrete_actions`); every variant built on this config inherits it.
     """
+    discrete = discrete_action_reference(ctx.env_id, ctx.env_config, config.nearest_item)
     td3 = TD3Config()
     (
         td3.api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
@@ -28,7 +32,8 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
             rollout_fragment_length=config.rollout_fragment_length,
         )
         .learners(num_learners=0, num_gpus_per_learner=ctx.gpus_per_learner)
-        .rl_module(model_config={"actor_hidden": config.actor_hidden, "critic_hidden": config.critic_hidden})
+        .rl_module(model_config={"actor_hidden": config.actor_hidden, "critic_hidden": config.critic_hidden,
+                                 DISCRETE_ACTIONS_KEY: discrete})
         .training(
             actor_lr=config.actor_lr,
             critic_lr=config.critic_lr,

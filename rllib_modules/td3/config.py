@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rllib_modules.common.nearest_item import NearestItemSettings
 from rllib_modules.td3.noise import NoiseType
 
 __all__ = ["TD3Settings"]
@@ -53,4 +54,9 @@ class TD3Settings(BaseModel):
     )
     updates_per_step: float = Field(
         1.0, gt=0, description="Gradient steps (of batch_size transitions) per sampled env step (TD3: 1)."
+    )
+    nearest_item: NearestItemSettings = Field(
+        default_factory=NearestItemSettings,
+        description="Discrete tasks only (env with action_embeddings): the index that maps actions to their nearest "
+        "real action (rllib_modules.common.nearest_item); ignored for continuous envs.",
     )

@@ -6,6 +6,11 @@ this base scores them with Q_1 and takes the best (ties: the earliest, i.e. μ's
 for acting (candidates with noise, then noise on the chosen action: Alg. 3's â_i and ã) and
 for the TD target's next action (greedy candidates; target-policy smoothing only if enabled).
 Q_1 is therefore needed on the EnvRunners (``acting_critics``).
+
+In discrete tasks every candidate is mapped to its nearest real action before Q scores it
+(Alg. 3; :meth:`MaximizerTD3RLModule.mapped_candidates`), so subclasses propose in
+representation space and get the mapping for free; one whose candidates are real actions by
+construction (Wolpertinger's k nearest items) overrides ``mapped_candidates`` to skip it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ class MaximizerTD3RLModule(TD3RLModule):
         actions_BND = self.actor(obs_BS).unsqueeze(1)
         return self.add_noise(actions_BND) if noise else actions_BND
 
+    def mapped_candidates(self, obs_BS: torch.Tensor, noise: bool = False) -> torch.Tensor:
+        """``candidates`` with each mapped to its nearest real action (identity for continuous envs)."""
+        return self.map_candidates(self.candidates(obs_BS, noise=noise))
+
     def maximize(self, obs_BS: torch.Tensor, actions_BND: torch.Tensor, critic: nn.Module) -> torch.Tensor:
         """The candidate with the highest ``critic`` value per row (Eq. 4.5; ties: the first)."""
         batch, n, dim = actions_BND.shape
@@ -44,14 +53,16 @@ class MaximizerTD3RLModule(TD3RLModule):
         return actions_BND[torch.arange(batch), maximizer_index(q_BN)]
 
     def acting_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        return self.maximize(obs_BS, self.candidates(obs_BS), self.q1)
+        return self.maximize(obs_BS, self.mapped_candidates(obs_BS), self.q1)
 
     def target_action(self, next_obs_BS: torch.Tensor) -> torch.Tensor:
-        action_BD = self.maximize(next_obs_BS, self.candidates(next_obs_BS), self.q1)
+        action_BD = self.maximize(next_obs_BS, self.mapped_candidates(next_obs_BS), self.q1)
         if self.options.target_policy_smoothing:
-            action_BD = smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip)
+            action_BD = self.map_candidates(
+                smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip))
         return action_BD
 
     def exploring_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        """Alg. 3: the best of the noisy candidates â_i (TD3's hook then adds noise once more)."""
-        return self.maximize(obs_BS, self.candidates(obs_BS, noise=True), self.q1)
+        """Alg. 3: the best of the noisy (then mapped) candidates â_i (TD3's hook then adds noise
+        once more, and maps again)."""
+        return self.maximize(obs_BS, self.mapped_candidates(obs_BS, noise=True), self.q1)

@@ -8,6 +8,17 @@ critics, the noise and the training outputs stay the same.
 Actions live in RLlib's normalised range [-1, 1] (``normalize_actions=True`` rescales
 them to the env's bounds), so the actor ends in ``tanh``.
 
+Discrete tasks (thesis §4.3.2, Alg. 3, §4.4.5 item 5): when the env follows the discrete
+contract (``env.unwrapped.action_embeddings``; see :mod:`rllib_modules.td3.discrete_actions`
+for how the module gets the table), every action is mapped to its nearest real action
+(:meth:`TD3RLModule.map_candidates`, 1-NN) before Q is evaluated: the acting action, the TD
+target's next action and, in the multi-candidate subclasses, every candidate. The action the
+module emits when exploring is mapped after the noise, so the replay holds the executed
+item's representation and the critics are trained at real actions only; the actor's own
+objective ``Q_1(s, μ(s))`` stays at the continuous μ(s), which is where its gradient lives
+(Dulac-Arnold et al. 2015). The uniform warm-up draws items uniformly. Continuous envs have no
+table, and the mapping is the identity.
+
 Run:  actlab run tune_specs/ch4_td3_mujoco.yaml --set 'seeds=[0]'
 Expect: InvertedPendulum-v5 reaches the maximum return 1000 within 5e4 env steps.
 """
@@ -28,6 +39,7 @@ from torch import nn
 
 from rllib_modules.common.mlp import make_mlp
 from rllib_modules.common.options import ModelOptionsMixin
+from rllib_modules.td3.discrete_actions import item_index_from_reference
 from rllib_modules.td3.noise import ExplorationNoise, NoiseType
 from rllib_modules.td3.targets import smoothed_target_action
 
@@ -50,6 +62,8 @@ class TD3ModelOptions(ModelOptionsMixin):
     target_policy_smoothing: bool = True
     target_noise: float = 0.2
     target_noise_clip: float = 0.5
+    #: Reference to the env's real actions (None: continuous), see rllib_modules.td3.discrete_actions.
+    discrete_actions: dict[str, Any] | None = None
 
 
 def _flat_obs_dim(space: gym.Space) -> int:
@@ -84,6 +98,8 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
             if not self.inference_only or name in self.acting_critics:
                 setattr(self, name, self.build_critic())
         self.noise = ExplorationNoise(self.options.exploration_noise, self.options.exploration_sigma, self.options.ou_theta)
+        #: Nearest-item index over the env's real actions (None: continuous actions).
+        self.item_index = item_index_from_reference(self.options.discrete_actions, self.action_dim)
         #: Act uniformly at random in [-1, 1] when exploring (TD3's warm-up before learning
         #: starts); set on the EnvRunners' copies by :meth:`rllib_modules.td3.algorithm.TD3.training_step`.
         self.uniform_exploration = False
@@ -129,15 +145,31 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
         obs_BS = self.flat_obs(batch[Columns.OBS])
         return {Q1_KEY: self.q_value(self.q1, obs_BS, batch[Columns.ACTIONS].float())}
 
+    def map_candidates(self, actions_BND: torch.Tensor) -> torch.Tensor:
+        """f_NN: every action (any leading shape, last dim D) replaced by its nearest real
+        action in discrete tasks (thesis §4.3.2); the identity for continuous envs. No gradient."""
+        if self.item_index is None:
+            return actions_BND
+        _, items_MD = self.item_index.query(actions_BND.detach().reshape(-1, self.action_dim))
+        return items_MD.to(device=actions_BND.device, dtype=actions_BND.dtype).reshape(actions_BND.shape)
+
+    def random_actions(self, batch_size: int) -> torch.Tensor:
+        """TD3's warm-up actions: uniform in [-1, 1]^D, or uniformly drawn real actions."""
+        if self.item_index is None:
+            return torch.rand(batch_size, self.action_dim) * 2.0 - 1.0
+        return self.item_index.items_ND[torch.randint(len(self.item_index), (batch_size,))]
+
     def acting_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        """The greedy action of the behaviour policy; TD3: μ(s)."""
-        return self.actor(obs_BS)
+        """The greedy action of the behaviour policy; TD3: μ(s) (its nearest real action in discrete tasks)."""
+        return self.map_candidates(self.actor(obs_BS))
 
     def target_action(self, next_obs_BS: torch.Tensor) -> torch.Tensor:
-        """ã of the critic target; TD3: μ'(s') with target-policy smoothing if enabled."""
-        action_BD = self.target_actor(next_obs_BS)
+        """ã of the critic target; TD3: μ'(s') with target-policy smoothing if enabled (mapped
+        to real actions before and after the smoothing noise in discrete tasks)."""
+        action_BD = self.map_candidates(self.target_actor(next_obs_BS))
         if self.options.target_policy_smoothing:
-            action_BD = smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip)
+            action_BD = self.map_candidates(
+                smoothed_target_action(action_BD, self.options.target_noise, self.options.target_noise_clip))
         return action_BD
 
     # -- forward passes -------------------------------------------------------------------
@@ -149,12 +181,14 @@ class TD3RLModule(TorchRLModule, TargetNetworkAPI, InferenceOnlyAPI, QNetAPI):
     def _forward_exploration(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         obs_BS = self.flat_obs(batch[Columns.OBS])
         if self.uniform_exploration:
-            return {Columns.ACTIONS: torch.rand(obs_BS.shape[0], self.action_dim) * 2.0 - 1.0}
+            return {Columns.ACTIONS: self.random_actions(obs_BS.shape[0])}
         with torch.no_grad():
-            return {Columns.ACTIONS: self.add_noise(self.exploring_action(obs_BS))}
+            # the noisy action's nearest real action is what the env executes (1-NN), and
+            # what the replay should hold
+            return {Columns.ACTIONS: self.map_candidates(self.add_noise(self.exploring_action(obs_BS)))}
 
     def exploring_action(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        """The behaviour action before the final exploration noise; TD3: μ(s)."""
+        """The behaviour action before the final exploration noise; TD3: μ(s) (mapped)."""
         return self.acting_action(obs_BS)
 
     def add_noise(self, actions: torch.Tensor) -> torch.Tensor:

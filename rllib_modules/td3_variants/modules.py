@@ -2,8 +2,11 @@
 
 - :class:`WolpertingerRLModule` ("TD3 + Sampling"): μ(s) plus ``k`` Gaussian samples around
   it, the best by Q_1 acts and bootstraps. The sampling σ is unspecified in the sources
-  (default 0.3 in normalised units). Only the continuous form is implemented (the discrete
-  form's k nearest items needs the large-discrete environments).
+  (default 0.3 in normalised units). Discrete form (Dulac-Arnold et al. 2015; env with
+  ``action_embeddings``): the ``k + 1`` nearest items of μ(s) (of μ(s) + ε when exploring),
+  best by Q_1 -- μ's own nearest item plus ``k`` more, the same candidate count as the
+  continuous form's μ(s) + k samples and as SAVO's a_0..a_k (the sources say "the k
+  nearest-neighbour discrete actions" and k = 3 for every method).
 - :class:`EnsembleRLModule` ("k-Actors"): ``k`` independently initialised actors, each trained
   on Q_1 like TD3's actor (the sources leave this open; "presumably yes"), the best proposal
   by Q_1 acts and bootstraps.
@@ -31,6 +34,14 @@ class VariantModelOptions(TD3ModelOptions):
 
 class WolpertingerRLModule(MaximizerTD3RLModule):
     options_class = VariantModelOptions
+
+    def mapped_candidates(self, obs_BS: torch.Tensor, noise: bool = False) -> torch.Tensor:
+        if self.item_index is None:
+            return super().mapped_candidates(obs_BS, noise=noise)
+        mu_BD = self.actor(obs_BS)
+        proto_BD = self.add_noise(mu_BD) if noise else mu_BD
+        _, items_BND = self.item_index.query_k(proto_BD.detach(), int(self.options.num_candidates) + 1)
+        return items_BND.to(device=mu_BD.device, dtype=mu_BD.dtype)
 
     def candidates(self, obs_BS: torch.Tensor, noise: bool = False) -> torch.Tensor:
         mu_BD = self.actor(obs_BS)
