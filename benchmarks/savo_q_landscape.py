@@ -66,7 +66,7 @@ def main() -> None:
             for dim in range(module.action_dim):
                 data = landscape_data(module, np.asarray(obs, np.float32), dim=dim)
                 png = plot_landscape(data, Path(tmp) / f"state{k}_dim{dim}.png", dim=dim,
-                                     title=f"{run.info.run_name}: state {k}")
+                                     title=f"{run.data.tags.get('actlab.algorithm', 'savo')} on {run.data.tags.get('actlab.env', '')}, seed {run.data.tags.get('actlab.seed', '?')}: state {k}")
                 client.log_artifact(run.info.run_id, str(png), "q_landscape")
                 print(f"state {k} dim {dim}: candidate Q {np.round(data['candidate_q'], 3)}, chosen {int(data['chosen'])}")
     print(f"logged q_landscape/*.png to run {run.info.run_id}")

@@ -73,7 +73,7 @@ def plot_landscape(data: dict[str, np.ndarray], path: str | Path, dim: int = 0, 
                    label=("μ" if i == 0 else f"ν_{i}") + (" (μ_M)" if marker == "*" else ""))
     ax.set_xlabel(f"action dimension {dim} (normalised)")
     ax.set_ylabel("value")
-    ax.set_title(title or "Q-landscape along one action dimension")
+    ax.set_title(title or "Q-landscape along one action dimension", fontsize=9, wrap=True)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     path = Path(path)
