@@ -19,8 +19,12 @@ from tests.conftest import SPECS
 
 pytestmark = pytest.mark.learning
 
-#: Env steps of the Grid World learning test (about 4-6 minutes on 2 CPUs).
-GRIDWORLD_BUDGET = 300_000
+#: Env steps of the Grid World learning test (about 4-6 minutes on 2 CPUs). At 3e5 the
+#: test success sits at the very start of the curve (0.14 in one run, 0.39 in another);
+#: at 5e5 the measured runs are past 0.4.
+GRIDWORLD_BUDGET = 500_000
+#: Env steps of the SAVO vs TD3 test (about 15 min for SAVO, 4 for TD3, on 2 CPUs).
+RESTRICTED_PENDULUM_BUDGET = 20_000
 
 
 def random_policy_success(split: str, episodes: int = 400, seed: int = 0) -> float:
@@ -57,3 +61,24 @@ def test_utility_policy_beats_random_on_unseen_test_skills(tmp_path: Path) -> No
     # Zero-shot on skills never seen in training, selected on validation (thesis §2.4.3).
     assert metrics["best/test/success_rate"] >= random_test + 0.15, (metrics, random_test)
     assert metrics["best/validation/success_rate"] >= random_test + 0.15
+
+
+def test_savo_beats_td3_on_restricted_inverted_pendulum(tmp_path: Path) -> None:
+    """Thesis §4.6 (Fig. 4.6): on a restricted (non-convex) action space TD3's single actor stalls
+    in a local optimum of Q while SAVO's successive actors keep finding better actions.
+    Measured at 2e4 steps (seeds 0/1/2, final greedy return): SAVO 83 / 117 / 97, TD3 38 / 31 / 38."""
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "actlab", "run", str(SPECS / "ch4_restricted_mujoco.yaml"),
+         "--set", "seeds=[0]", "--set", "grid={algorithm.name: [savo, td3], env.name: [actlab/RestrictedInvertedPendulum-v0]}",
+         "--set", f"stop.env_steps={RESTRICTED_PENDULUM_BUDGET}", "--set", "algorithm.config.updates_per_step=0.5",
+         "--set", "algorithm.config.actor_hidden=[64, 64]", "--set", "algorithm.config.critic_hidden=[64, 64]",
+         "--tracking-uri", uri],
+        cwd=tmp_path, capture_output=True, text=True, timeout=3600, env=dict(os.environ),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("ch4_restricted_mujoco").experiment_id],
+                              filter_string="tags.`actlab.kind` = 'trial'")
+    final = {r.data.tags["actlab.algorithm"]: r.data.metrics["eval/eval/return_mean"] for r in runs}
+    assert final["savo"] >= final["td3"] + 25, final
