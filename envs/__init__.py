@@ -33,3 +33,15 @@ _item_collection.register()
 from envs import large_recommender as _large_recommender  # noqa: E402
 
 _large_recommender.register()
+
+from envs import minecart as _minecart  # noqa: E402
+
+_minecart.register()
+
+from envs import highway as _highway  # noqa: E402
+
+_highway.register()
+
+from envs import fetch_targets as _fetch_targets  # noqa: E402
+
+_fetch_targets.register()
