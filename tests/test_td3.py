@@ -213,6 +213,18 @@ def test_every_ch4_algorithm_in_a_tiny_sweep_through_mlflow(name: str, ch4_famil
         assert f"{name}/proposal_loss" in run.data.metrics
 
 
+def candidates_and_choice(module, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(candidates, the acting action, Q_1 of every candidate) of a multi-candidate module, with the
+    same random draws for the candidates and the choice."""
+    with torch.no_grad():
+        torch.manual_seed(1)
+        cands = module.candidates(obs)
+        torch.manual_seed(1)
+        chosen = module.acting_action(obs)
+        q = torch.stack([module.q_value(module.q1, obs, cands[:, i]) for i in range(cands.shape[1])], dim=1)
+    return cands, chosen, q
+
+
 @pytest.mark.parametrize("name", ["wolpertinger", "ensemble"])
 def test_multi_candidate_baselines_pick_their_best_candidate(name: str) -> None:
     from rllib_modules.td3_variants import EnsembleRLModule, WolpertingerRLModule
@@ -223,12 +235,7 @@ def test_multi_candidate_baselines_pick_their_best_candidate(name: str) -> None:
     module = module_class(observation_space=obs_space, action_space=act_space,
                           model_config={"actor_hidden": [16], "critic_hidden": [16], "num_candidates": 4})
     obs = torch.randn(64, 4)
-    with torch.no_grad():
-        torch.manual_seed(1)
-        cands = module.candidates(obs)
-        torch.manual_seed(1)
-        chosen = module.acting_action(obs)
-        q = torch.stack([module.q_value(module.q1, obs, cands[:, i]) for i in range(cands.shape[1])], dim=1)
+    cands, chosen, q = candidates_and_choice(module, obs)
     expected_n = 5 if name == "wolpertinger" else 4  # mu + k samples | k actors
     assert cands.shape == (64, expected_n, 2) and cands.abs().max() <= 1
     torch.testing.assert_close(module.q_value(module.q1, obs, chosen), q.max(dim=1).values)

@@ -32,6 +32,7 @@ from rllib_modules.td3_variants.gaussian import GaussianPolicy
 from rllib_modules.td3_variants.greedy import elite_count, top_fraction
 from rllib_modules.td3_variants.joint import joint_objective
 from rllib_modules.td3_variants.learner import ACTOR_OBJECTIVE_KEY, PROPOSAL_OBJECTIVE_KEY
+from tests.test_td3 import candidates_and_choice
 
 OBS_DIM = 3
 NEW_NAMES = ["cem", "greedy-ac", "greedy-td3", "savo-joint"]
@@ -293,12 +294,8 @@ def test_chosen_action_never_scores_below_mu(cls: type) -> None:
     torch.manual_seed(0)
     module = _module(cls)
     obs = torch.randn(128, OBS_DIM)
+    cands, chosen, q = candidates_and_choice(module, obs)
     with torch.no_grad():
-        torch.manual_seed(1)
-        cands = module.candidates(obs)
-        torch.manual_seed(1)
-        chosen = module.acting_action(obs)
-        q = torch.stack([module.q_value(module.q1, obs, cands[:, i]) for i in range(cands.shape[1])], dim=1)
         q_chosen = module.q_value(module.q1, obs, chosen)
     torch.testing.assert_close(cands[:, 0], module.actor(obs).detach())
     torch.testing.assert_close(q_chosen, q.max(dim=1).values)
