@@ -119,6 +119,10 @@ def train_metrics(result: dict[str, Any], algorithm_name: str) -> dict[str, floa
                 if "throughput" in key or key.startswith("num_") or key.endswith("_seq_no"):
                     continue
                 out[f"{prefix}/{key}"] = float(value)
+    # Metrics an Algorithm has already named for the platform (e.g. the OKB family's basis/...).
+    for key, value in result.get("actlab_metrics", {}).items():
+        if isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(float(value)):
+            out[key] = float(value)
     out["perf/time_this_iter_s"] = float(result.get("time_this_iter_s", 0.0))
     return out
 

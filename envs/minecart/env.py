@@ -42,6 +42,10 @@ from mo_gymnasium.envs.minecart import minecart as _mc  # noqa: E402
 
 __all__ = ["ACTION_NAMES", "DISCOUNT", "MinecartEnv"]
 
+#: Pareto fronts by γ (the upstream computation takes ~a second; it depends on γ only for the
+#: default frame skip, which the cache assumes).
+_REFERENCE_CACHE: dict[float, np.ndarray] = {}
+
 _CONFIGS = {False: "mine_config.json", True: "mine_config_det.json"}
 
 
@@ -84,6 +88,20 @@ class MinecartEnv(LinearTaskMixin, gym.Env[np.ndarray, np.int64]):
         truncated = not terminated and self._t >= self.config.max_steps
         info: dict[str, Any] = {"features": phi_D}
         return obs, self.task_reward(phi_D), bool(terminated), truncated, info
+
+    def reference_sf_vectors(self, gamma: float = DISCOUNT) -> np.ndarray:
+        """MO-Gymnasium's approximate Pareto front of discounted returns (ore 1, ore 2, fuel), ``(n, 3)``.
+
+        The reference against which OKB's normalised return is measured (the upstream
+        computation is for the deterministic mine config and MO-Gymnasium's fuel feature).
+        """
+        key = float(gamma)
+        if key not in _REFERENCE_CACHE:
+            front = np.asarray(self._cart.pareto_front(gamma=key), dtype=np.float64)
+            if self.config.fuel_feature == "per_frame":
+                front[:, 2] /= self.config.frame_skip
+            _REFERENCE_CACHE[key] = front
+        return _REFERENCE_CACHE[key].copy()
 
     @property
     def cart_position(self) -> np.ndarray:

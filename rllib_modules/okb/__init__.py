@@ -13,8 +13,38 @@ test weights; SFOLS' optimistic corner priority), and the learning components, p
   ψ^ω(s, z, w), TrainOK's exploration and losses (Alg. 3), acting by GPI(s, z; Π) (Eq. 7);
 - :mod:`rllib_modules.okb.optimality`: the mean positive advantage of Eq. 21 and task selection.
 
-It registers nothing yet: the algorithms (``okb``, ``okb-uniform``, ``sfols``, ``sip``, ``gpi``,
-``dqn``) are added by later steps.
+The algorithms are :mod:`rllib_modules.okb.basis` (OKB Alg. 1, OK-LS Alg. 2, TrainOK Alg. 3,
+SFOLS, fixed GPI) run by :class:`rllib_modules.okb.algorithm.BasisConstruction` with the
+:class:`~rllib_modules.okb.module.OKBRLModule` and :class:`~rllib_modules.okb.learner.OKBLearner`.
+Importing this package registers ``okb``, ``okb-uniform``, ``sfols`` and ``gpi``
+(``sip`` and ``dqn`` live in their own packages).
 """
 
 from __future__ import annotations
+
+from actlab.registry import AlgorithmEntry, register_algorithm
+from rllib_modules.okb.algorithm import BasisConstruction, BasisConstructionConfig
+from rllib_modules.okb.build import build_basis_construction
+from rllib_modules.okb.config import BasisSettings, FixedGPISettings, OKBUniformSettings, SFOLSSettings
+
+__all__ = ["BasisConstruction", "BasisConstructionConfig", "BasisSettings", "build_basis_construction"]
+
+_ENTRIES = (
+    (
+        "okb",
+        BasisSettings,
+        "OKB (Alegre et al., Alg. 1): base policies at the corner weight with the largest mean positive "
+        "advantage (Eq. 21), a meta-policy trained by OK-LS (Alg. 2) and TrainOK (Alg. 3); acts with the OK.",
+    ),
+    ("okb-uniform", OKBUniformSettings, "OKB-Uniform: OKB with the next base task drawn uniformly from the simplex."),
+    (
+        "sfols",
+        SFOLSSettings,
+        "SFOLS (Alegre et al. 2022): base policies at SFOLS' corner weights, GPI acting, the whole budget on base policies.",
+    ),
+    ("gpi", FixedGPISettings, "Fixed GPI: base policies at fixed tasks (default: the uniform task, then the unit vectors), GPI acting."),
+)
+for _name, _settings, _description in _ENTRIES:
+    register_algorithm(
+        AlgorithmEntry(name=_name, description=_description, config_model=_settings, build=build_basis_construction)  # type: ignore[arg-type]
+    )

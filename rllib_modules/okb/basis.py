@@ -1,0 +1,438 @@
+"""The basis-construction loop: OKB (Alg. 1), OK-LS (Alg. 2), TrainOK (Alg. 3), SFOLS, fixed GPI.
+
+Written CleanRL-style, one outer iteration per :meth:`BasisLoop.iteration` call, so the whole
+method reads top to bottom. Acting uses :class:`~rllib_modules.okb.module.OKBRLModule`; gradient
+steps go through :class:`~rllib_modules.okb.learner.OKBLearner`; the geometry is
+:mod:`~rllib_modules.okb.linear_support`. One iteration spends ``iteration_env_steps``:
+
+``okb`` / ``okb-uniform`` (Alg. 1)::
+
+    NewPolicy(w_next)                 base_budget_fraction of the budget (first call: w_0 = uniform)
+    OK-LS(ω, Ψ^OK, W^sup, Π)          the rest, split over ok_ls_iterations TrainOK calls
+    evaluate the OK on the test tasks
+    C = CornerW(Ψ^base) ∪ CornerW(Ψ^OK) minus tasks already learned, kept if MPA(w) > threshold (Eq. 21)
+    w_next = argmax_C MPA  (okb)  |  w ~ Uniform(𝒲)  (okb-uniform)
+
+``sfols``: NewPolicy(w_next) on the whole budget, GPI evaluation, then the corner weight of
+Ψ^base with the largest optimistic improvement (SFOLS' priority). ``gpi``: NewPolicy at each of
+``fixed_tasks`` in turn.
+
+Choices where the paper is silent (ALGORITHMS.md §5.3–§5.5), documented here:
+
+- **SF vectors.** ψ^{π_j} = mean over ``sf_vector_states`` initial states of ψ(s0, π_j(s0), w_j)
+  (USFA); an OK policy's ψ^{π^OK_ω(·, w)} = mean of the critic ψ^ω(s0, ω(s0, w), w). All base SF
+  vectors are re-estimated every iteration (the shared USFA keeps learning).
+- **CornerW(∅)** = the simplex extrema (unit vectors), so OK-LS starts from W^sup = {e_1..e_d}.
+- **Set difference** of weights within ``corner_atol`` (max-norm); tasks already in Π (or ever
+  learned) are not candidates again, since an approximate critic almost never gives MPA = 0.
+- **Leftover budget.** When OK-LS finds no new corner weight before its last call, the remaining
+  TrainOK calls still run on W^sup (refining ω); once the basis is complete (C empty), every
+  later iteration spends its budget the same way (OK-LS for okb, NewPolicy refinement over the
+  existing tasks for GPI methods), so all methods use equal interactions.
+- **TrainOK's buffer** persists across the TrainOK calls of one OK-LS run and is cleared when Π
+  changes (its z → action mapping is Π's).
+- **RemoveDominated** keeps the newest base policy (a noisy estimate must not delete what was just
+  learned); removed tasks stay "visited".
+- **Returns** are discounted with the run's γ, ``Σ_t γ^t w·φ_t`` from the reset state; the
+  normalised return is ``(J_w − lo_w) / (hi_w − lo_w)`` with ``hi_w``/``lo_w`` the best/worst
+  ``w·ψ`` of the environment's reference SF vectors (e.g. Minecart's Pareto front from
+  MO-Gymnasium) when the environment provides ``reference_sf_vectors(gamma)``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from rllib_modules.okb.config import BasisSettings
+from rllib_modules.okb.learner import OKBLearner
+from rllib_modules.okb.linear_support import corner_priority, corner_weights, non_dominated_indices, uniform_simplex_weights
+from rllib_modules.okb.module import OKBRLModule
+from rllib_modules.okb.optimality import ok_mean_positive_advantages, select_task
+from rllib_modules.okb.replay import FeatureReplay
+
+__all__ = ["BasisLoop", "BasisState", "default_test_partitions", "normalised_returns"]
+
+
+def default_test_partitions(d: int) -> int:
+    """Das-Dennis partitions giving 10-36 test tasks: d=2: 9 (10 tasks), 3: 4 (15), 4: 3 (20), else 2."""
+    return {1: 1, 2: 9, 3: 4, 4: 3}.get(d, 2)
+
+
+def normalised_returns(returns_M: np.ndarray, w_MD: np.ndarray, reference_ND: np.ndarray) -> np.ndarray:
+    """``(J_w − lo_w) / (hi_w − lo_w)`` per test task; ``hi``/``lo`` over the reference SF vectors.
+
+    A task on which every reference vector has the same value scores 1 when ``J_w`` reaches it.
+    """
+    values_MN = w_MD @ reference_ND.T
+    hi_M, lo_M = values_MN.max(axis=1), values_MN.min(axis=1)
+    span_M = hi_M - lo_M
+    flat_M = span_M < 1e-9
+    out_M = (returns_M - lo_M) / np.where(flat_M, 1.0, span_M)
+    return np.where(flat_M, (returns_M >= hi_M - 1e-6).astype(float), out_M)
+
+
+def _contains(weights_KD: np.ndarray, w_D: np.ndarray, atol: float) -> bool:
+    return bool(len(weights_KD)) and bool((np.abs(weights_KD - w_D).max(axis=1) <= atol).any())
+
+
+def _minus(candidates_CD: np.ndarray, known_KD: np.ndarray, atol: float) -> np.ndarray:
+    keep = [w for w in candidates_CD if not _contains(known_KD, w, atol)]
+    return np.asarray(keep, dtype=np.float64).reshape(-1, candidates_CD.shape[1])
+
+
+@dataclass
+class BasisState:
+    """What the loop carries between iterations (checkpointed with the Algorithm)."""
+
+    d: int
+    iteration: int = 0
+    base_weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    base_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    visited: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    visited_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    support: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    ok_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    next_task: np.ndarray | None = None
+    converged: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("base_weights", "base_sf", "visited", "support", "ok_sf"):
+            if getattr(self, name).size == 0:
+                setattr(self, name, np.zeros((0, self.d)))
+
+
+class _Collector:
+    """One env, stepped by whatever acting rule a phase passes in; episodes continue across calls
+    of the same phase and restart when a phase begins."""
+
+    def __init__(self, env: gym.Env, gamma: float, seed: int) -> None:
+        self.env, self.gamma = env, gamma
+        self._seed = seed
+        self._episodes = 0
+        self.obs: np.ndarray | None = None
+        self.finished_returns: list[float] = []
+        self._ret = 0.0
+
+    def reset(self) -> np.ndarray:
+        self.obs = np.asarray(self.env.reset(seed=self._seed * 1_000_003 + self._episodes)[0], dtype=np.float32).reshape(-1)
+        self._episodes += 1
+        self._ret = 0.0
+        return self.obs
+
+    def step(self, action: int, w_D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:
+        """Returns ``(obs, phi, next_obs, terminated, episode_ended)`` and starts a new episode if it ended."""
+        if self.obs is None:
+            self.reset()
+        obs = self.obs
+        next_obs, _, terminated, truncated, info = self.env.step(int(action))
+        next_obs = np.asarray(next_obs, dtype=np.float32).reshape(-1)
+        phi = np.asarray(info["features"], dtype=np.float32)
+        self._ret += float(phi @ w_D)
+        ended = bool(terminated or truncated)
+        if ended:
+            self.finished_returns.append(self._ret)
+            self.reset()
+        else:
+            self.obs = next_obs
+        return obs, phi, next_obs, bool(terminated), ended
+
+
+class BasisLoop:
+    """OKB and its GPI baselines, one outer iteration per :meth:`iteration` (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: BasisSettings,
+        make_env: Callable[[], gym.Env],
+        learner: OKBLearner,
+        *,
+        gamma: float,
+        seed: int,
+    ) -> None:
+        self.cfg = settings
+        self.learner = learner
+        self.module: OKBRLModule = learner.okb_module
+        self.gamma = float(gamma)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(seed)
+        self.torch_rng = torch.Generator().manual_seed(seed)
+        env = make_env()
+        self.d = int(env.unwrapped.d)
+        self.obs_dim = self.module.obs_dim
+        self.num_actions = self.module.num_actions
+        self.collector = _Collector(env, self.gamma, seed)
+        self.base_replay = FeatureReplay(settings.replay_capacity, self.obs_dim, self.d, seed=seed)
+        self.ok_replay = (
+            FeatureReplay(settings.replay_capacity, self.obs_dim, self.d, z_dim=self.d, seed=seed + 1)
+            if settings.option_keyboard
+            else None
+        )
+        # Initial states for SF-vector estimates (ψ^π = E_{S0}[...]).
+        probe = make_env()
+        self.initial_obs_XS = torch.as_tensor(
+            np.stack(
+                [
+                    np.asarray(probe.reset(seed=10_000_019 * (seed + 1) + i)[0], dtype=np.float32).reshape(-1)
+                    for i in range(settings.sf_vector_states)
+                ]
+            )
+        )
+        partitions = settings.test_partitions or default_test_partitions(self.d)
+        self.test_w_MD = uniform_simplex_weights(self.d, n_partitions=partitions)
+        self.eval_envs = [make_env() for _ in range(len(self.test_w_MD))]
+        reference = getattr(probe.unwrapped, "reference_sf_vectors", None)
+        self.reference_ND = None if reference is None else np.asarray(reference(self.gamma), dtype=np.float64)
+        self.state = BasisState(d=self.d)
+        initial = np.asarray(settings.initial_task or [1.0 / self.d] * self.d, dtype=np.float64)
+        self.state.next_task = initial / initial.sum()
+        self._sf_credit = 0.0
+        self._ok_credit = 0.0
+        self.env_steps = 0
+
+    # --- NewPolicy (§5, App. F) ------------------------------------------------------------------
+    def new_policy(self, w_D: np.ndarray, steps: int, tasks_KD: np.ndarray) -> dict[str, float]:
+        """ε-greedy on ``π_w`` for ``steps`` env steps; USFA updates on tasks drawn from ``tasks_KD``."""
+        cfg = self.cfg
+        tasks = torch.as_tensor(tasks_KD, dtype=torch.float32)
+        w_1D = torch.as_tensor(w_D, dtype=torch.float32).unsqueeze(0)
+        decay_steps = max(1, int(steps * cfg.epsilon_decay_fraction))
+        self.collector.reset()
+        losses: list[float] = []
+        for t in range(steps):
+            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * min(1.0, t / decay_steps)
+            if self.rng.random() < epsilon:
+                action = int(self.rng.integers(self.num_actions))
+            else:
+                action = int(self.module.base_actions(torch.from_numpy(self.collector.obs).unsqueeze(0), w_1D)[0])
+            obs, phi, next_obs, terminated, _ = self.collector.step(action, w_D)
+            self.base_replay.add(obs, action, phi, next_obs, terminated)
+            self.env_steps += 1
+            if len(self.base_replay) < max(cfg.learning_starts, cfg.batch_size):
+                continue
+            self._sf_credit += cfg.sf_updates_per_step
+            while self._sf_credit >= 1.0:
+                self._sf_credit -= 1.0
+                losses.append(self.learner.sf_update(self.base_replay.sample(cfg.batch_size), tasks, self.gamma))
+        return {"sf_loss": float(np.mean(losses)) if losses else float("nan")}
+
+    # --- TrainOK (Alg. 3) --------------------------------------------------------------------------
+    def train_ok(self, support_KD: np.ndarray, steps: int) -> dict[str, float]:
+        cfg = self.cfg
+        assert self.ok_replay is not None and self.module.keyboard is not None
+        support = torch.as_tensor(support_KD, dtype=torch.float32)
+        self.collector.reset()
+        w_D = support_KD[self.rng.integers(len(support_KD))]
+        critic_losses: list[float] = []
+        for _ in range(steps):
+            obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
+            w_1D = torch.as_tensor(w_D, dtype=torch.float32).unsqueeze(0)
+            actions_B, z_BD = self.module.ok_actions(obs_1S, w_1D, explore=True, generator=self.torch_rng)
+            obs, phi, next_obs, terminated, ended = self.collector.step(int(actions_B[0]), w_D)
+            self.ok_replay.add(obs, int(actions_B[0]), phi, next_obs, terminated, z=z_BD[0].numpy())
+            self.env_steps += 1
+            if ended:  # Alg. 3 line 11: a new task for the new episode
+                w_D = support_KD[self.rng.integers(len(support_KD))]
+            if len(self.ok_replay) < cfg.batch_size:
+                continue
+            self._ok_credit += cfg.meta_updates_per_step
+            while self._ok_credit >= 1.0:
+                self._ok_credit -= 1.0
+                critic_loss, _ = self.learner.ok_update(self.ok_replay.sample(cfg.batch_size), support, self.gamma)
+                critic_losses.append(critic_loss)
+        with torch.no_grad():
+            self.module.ok_ready.fill_(True)
+        return {"ok_critic_loss": float(np.mean(critic_losses)) if critic_losses else float("nan")}
+
+    # --- SF vectors ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def base_sf_vectors(self, base_KD: np.ndarray) -> np.ndarray:
+        """ψ^{π_j} = mean_{s0} ψ(s0, π_j(s0), w_j) for each base task."""
+        if len(base_KD) == 0:
+            return np.zeros((0, self.d))
+        s_XS = self.initial_obs_XS
+        out = []
+        for w_D in base_KD:
+            w_XD = torch.as_tensor(w_D, dtype=torch.float32).expand(len(s_XS), -1)
+            psi_XAD = self.module.usfa.act_sfs(s_XS, w_XD)
+            a_X = self.module.usfa.greedy_actions(s_XS, w_XD)
+            out.append(psi_XAD[torch.arange(len(s_XS)), a_X].mean(dim=0).double().numpy())
+        return np.stack(out)
+
+    @torch.no_grad()
+    def ok_sf_vectors(self, support_KD: np.ndarray) -> np.ndarray:
+        """ψ^{π^OK_ω(·, w)} = mean_{s0} ψ^ω(s0, ω(s0, w), w) for each support task (the critic's estimate)."""
+        assert self.module.keyboard is not None
+        s_XS = self.initial_obs_XS
+        out = []
+        for w_D in support_KD:
+            w_XD = torch.as_tensor(w_D, dtype=torch.float32).expand(len(s_XS), -1)
+            out.append(self.module.keyboard.critic_values(s_XS, w_XD).mean(dim=0).double().numpy())
+        return np.stack(out) if out else np.zeros((0, self.d))
+
+    # --- OK-LS (Alg. 2) ------------------------------------------------------------------------
+    def ok_ls(self) -> dict[str, float]:
+        cfg, st = self.cfg, self.state
+        self.ok_replay.__init__(cfg.replay_capacity, self.obs_dim, self.d, z_dim=self.d, seed=self.seed + 1 + st.iteration)
+        new_corners = 0
+        stats: dict[str, float] = {}
+        for _ in range(cfg.ok_ls_iterations):
+            corners = _minus(corner_weights(st.ok_sf), st.support, cfg.corner_atol)
+            new_corners += len(corners)
+            if len(corners):
+                st.support = np.concatenate([st.support, corners])
+            stats = self.train_ok(st.support, cfg.ok_steps_per_call)
+            psi_KD = self.ok_sf_vectors(st.support)
+            st.ok_sf = psi_KD[non_dominated_indices(psi_KD, margin_atol=cfg.sf_margin)] if len(psi_KD) else psi_KD
+        return {**stats, "ok_ls_new_corners": float(new_corners), "support_size": float(len(st.support))}
+
+    # --- candidate tasks -------------------------------------------------------------------------
+    def _candidates(self) -> np.ndarray:
+        st = self.state
+        corners = corner_weights(st.base_sf)
+        if self.cfg.option_keyboard and len(st.ok_sf):
+            corners = np.concatenate([corners, corner_weights(st.ok_sf)])
+        unique: list[np.ndarray] = []
+        for w in corners:
+            if not _contains(np.asarray(unique).reshape(-1, self.d), w, self.cfg.corner_atol):
+                unique.append(w)
+        return _minus(np.asarray(unique).reshape(-1, self.d), st.visited, self.cfg.corner_atol)
+
+    def choose_next_task(self) -> dict[str, float]:
+        """Alg. 1 lines 8-14 (okb), or the baseline's rule; sets ``state.next_task`` or ``converged``."""
+        cfg, st = self.cfg, self.state
+        info: dict[str, float] = {}
+        if len(st.base_weights) >= cfg.max_base_policies:
+            st.next_task, st.converged = None, True
+            return info
+        if cfg.task_selection == "uniform":
+            st.next_task = self.rng.dirichlet(np.ones(self.d))
+            return info
+        if cfg.task_selection == "fixed":
+            tasks = np.asarray(cfg.fixed_tasks or np.eye(self.d), dtype=np.float64)
+            st.next_task = tasks[st.iteration] if st.iteration < len(tasks) else None
+            st.converged = st.next_task is None
+            return info
+        candidates_CD = self._candidates()
+        info["num_corner_weights"] = float(len(candidates_CD))
+        if len(candidates_CD) == 0:
+            st.next_task, st.converged = None, True
+            return info
+        if cfg.task_selection == "sfols":
+            priority_C = np.array([corner_priority(w, st.base_sf, st.visited) for w in candidates_CD])
+            info["max_priority"] = float(priority_C.max())
+            mask_C = priority_C > cfg.sfols_min_priority
+            info["num_candidates"] = float(mask_C.sum())
+            best = int(np.argmax(np.where(mask_C, priority_C, -np.inf))) if mask_C.any() else None
+        else:  # "mpa": Eq. 21 on base-policy experience
+            batch = self.base_replay.sample(cfg.mpa_samples)
+            keyboard = self.module.keyboard
+            mpa_C = ok_mean_positive_advantages(
+                keyboard.critic,
+                keyboard.meta_policy,
+                batch["obs"],
+                batch["phi"],
+                batch["next_obs"],
+                torch.as_tensor(candidates_CD, dtype=torch.float32),
+                self.gamma,
+                terminated_B=batch["terminated"],
+            )
+            mask, best = select_task(mpa_C, cfg.mpa_threshold)
+            info["num_candidates"] = float(mask.sum())
+            info["max_mpa"] = float(mpa_C.max())
+        if best is None:
+            st.next_task, st.converged = None, True
+        else:
+            st.next_task = candidates_CD[best]
+        return info
+
+    # --- one outer iteration ---------------------------------------------------------------------
+    def iteration(self) -> dict[str, float]:
+        cfg, st = self.cfg, self.state
+        steps_before = self.env_steps
+        metrics: dict[str, float] = {}
+        started = time.perf_counter()
+        if st.next_task is not None:
+            w_D = np.asarray(st.next_task, dtype=np.float64)
+            tasks_KD = np.concatenate([st.base_weights, w_D[None]])
+            metrics.update(self.new_policy(w_D, cfg.base_steps, tasks_KD))
+            st.visited = np.concatenate([st.visited, w_D[None]])
+            st.base_weights = tasks_KD
+            metrics.update({f"learned_w_{i}": float(x) for i, x in enumerate(w_D)})
+        else:  # complete basis: the base share refines the existing base policies (equal interactions)
+            metrics.update(self.new_policy(st.base_weights[-1], cfg.base_steps, st.base_weights))
+        metrics["time_new_policy_s"] = time.perf_counter() - started
+        st.base_sf = self.base_sf_vectors(st.base_weights)
+        if cfg.remove_dominated and len(st.base_weights) > 1:
+            keep = set(non_dominated_indices(st.base_sf, margin_atol=cfg.sf_margin).tolist()) | {len(st.base_weights) - 1}
+            order = sorted(keep)
+            metrics["removed_base_policies"] = float(len(st.base_weights) - len(order))
+            st.base_weights, st.base_sf = st.base_weights[order], st.base_sf[order]
+        self.module.set_base_weights(st.base_weights)
+        st.visited_values = np.array([np.max(st.base_sf @ w) for w in st.visited])
+        if cfg.option_keyboard:
+            started = time.perf_counter()
+            metrics.update(self.ok_ls())
+            metrics["time_ok_ls_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        metrics.update(self.evaluate())
+        metrics["time_evaluate_s"] = time.perf_counter() - started
+        metrics["num_base_policies"] = float(len(st.base_weights))
+        metrics.update(self.choose_next_task())
+        metrics["converged"] = float(st.converged)
+        if st.next_task is not None:
+            metrics.update({f"next_w_{i}": float(x) for i, x in enumerate(st.next_task)})
+        st.iteration += 1
+        metrics["iteration_env_steps"] = float(self.env_steps - steps_before)
+        return metrics
+
+    # --- evaluation on the test tasks --------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Discounted return of the run's policy on every test task, all tasks in lock-step."""
+        w_MD = self.test_w_MD
+        M = len(w_MD)
+        returns_EM = np.zeros((self.cfg.eval_episodes, M))
+        for episode in range(self.cfg.eval_episodes):
+            obs = [
+                np.asarray(env.reset(seed=7_000_003 * (self.seed + 1) + 1000 * episode + m)[0], dtype=np.float32).reshape(-1)
+                for m, env in enumerate(self.eval_envs)
+            ]
+            discount_M = np.ones(M)
+            active = list(range(M))
+            while active:
+                obs_BS = torch.as_tensor(np.stack([obs[m] for m in active]))
+                w_BD = torch.as_tensor(w_MD[active], dtype=torch.float32)
+                actions_B = self.module.act(obs_BS, w_BD).numpy()
+                still = []
+                for j, m in enumerate(active):
+                    next_obs, _, terminated, truncated, info = self.eval_envs[m].step(int(actions_B[j]))
+                    returns_EM[episode, m] += discount_M[m] * float(np.asarray(info["features"]) @ w_MD[m])
+                    discount_M[m] *= self.gamma
+                    if not (terminated or truncated):
+                        obs[m] = np.asarray(next_obs, dtype=np.float32).reshape(-1)
+                        still.append(m)
+                active = still
+        returns_M = returns_EM.mean(axis=0)
+        out = {"mean_return": float(returns_M.mean())}
+        if self.reference_ND is not None:
+            out["mean_normalised_return"] = float(normalised_returns(returns_M, w_MD, self.reference_ND).mean())
+        return out
+
+    def train_returns(self) -> list[float]:
+        returns, self.collector.finished_returns = self.collector.finished_returns, []
+        return returns
+
+    # --- checkpointing ---------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {"state": self.state, "env_steps": self.env_steps, "rng": self.rng.bit_generator.state}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.state = state["state"]
+        self.env_steps = int(state["env_steps"])
+        self.rng.bit_generator.state = state["rng"]

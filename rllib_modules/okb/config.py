@@ -1,0 +1,182 @@
+"""Settings of the basis-construction algorithms ``okb``, ``okb-uniform``, ``sfols`` and ``gpi``.
+
+One pydantic model (``extra="forbid"``) holds every knob; each registered algorithm is the same
+loop with different defaults for the three variant switches (OKB §5 "Baselines"):
+
+=============== ================= ================== ==========================================
+algorithm       task_selection    option_keyboard    base_budget_fraction
+=============== ================= ================== ==========================================
+``okb``         ``mpa`` (Eq. 21)  yes (OK-LS, Alg 2)  0.5 (App. F: half base, half meta-policy)
+``okb-uniform`` ``uniform``       yes                 0.5
+``sfols``       ``sfols``         no (GPI)            1.0 (the whole budget on base policies)
+``gpi``         ``fixed``         no (GPI)            1.0 (base policies at ``fixed_tasks``)
+=============== ================= ================== ==========================================
+
+Paper values (OKB App. F; ALGORITHMS.md §5.9–§5.11) are the defaults; where the paper is silent
+the choice is documented on the field. The per-iteration budgets of the paper (Minecart 25k,
+Fetch 50k, Item Collection 50k, Highway 100k) are set in the specs through
+``iteration_env_steps``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TaskSelection = Literal["mpa", "uniform", "sfols", "fixed"]
+
+
+class BasisSettings(BaseModel):
+    """Config of one basis-construction run (Alg. 1 / SFOLS / fixed GPI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- the outer loop (Alg. 1) -------------------------------------------------------------
+    task_selection: TaskSelection = Field(
+        "mpa",
+        description=(
+            "How the next base policy's task is chosen. 'mpa': the candidate corner weight with the largest "
+            "mean positive advantage (Eq. 21; OKB). 'uniform': w ~ Uniform(simplex) (OKB-Uniform). 'sfols': "
+            "the corner weight of the base SFs with the largest optimistic improvement (SFOLS). 'fixed': the "
+            "tasks of fixed_tasks in order (fixed GPI policies)."
+        ),
+    )
+    option_keyboard: bool = Field(
+        True, description="Train a meta-policy with OK-LS (Alg. 2) and act with the OK; False: act with GPI over Π."
+    )
+    iteration_env_steps: int = Field(
+        25_000,
+        ge=10,
+        description="Env interactions per outer iteration (OKB App. F: Minecart 25k, Fetch/Item Collection 50k, Highway 100k).",
+    )
+    base_budget_fraction: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="Share of each iteration's budget spent on the new base policy; the rest goes to OK-LS (App. F: 1/2).",
+    )
+    ok_ls_iterations: int = Field(5, ge=1, description="TrainOK calls per OK-LS run (App. F: 5); the OK-LS budget is split evenly.")
+    max_base_policies: int = Field(16, ge=1, description="Capacity of the basis; the loop stops adding tasks beyond it.")
+    initial_task: list[float] | None = Field(None, description="First task w_0 (Alg. 1: uniform [1/d, ..., 1/d] when None).")
+    fixed_tasks: list[list[float]] | None = Field(
+        None, description="task_selection 'fixed': the base tasks after initial_task, in order (None: the d unit vectors)."
+    )
+    remove_dominated: bool = Field(
+        True,
+        description="RemoveDominated (Alg. 1) on the estimated base SF vectors; the newest policy is never removed (noise guard).",
+    )
+    sf_margin: float = Field(
+        0.01,
+        ge=0.0,
+        description=(
+            "RemoveDominated keeps an SF vector only if it beats all others by more than sf_margin x max(1, max|ψ|) "
+            "somewhere on the simplex (estimates are noisy: without a margin every noisy OK estimate survives "
+            "and OK-LS's support set explodes). 0: exact test."
+        ),
+    )
+    mpa_threshold: float = Field(
+        0.0, ge=0.0, description="A corner weight is a candidate when its MPA (Eq. 21) exceeds this (unspecified: 0)."
+    )
+    mpa_samples: int = Field(4096, ge=16, description="Replay transitions on which Eq. 21 is averaged (unspecified).")
+    corner_atol: float = Field(
+        0.01, gt=0.0, description="Max-norm tolerance under which two weights are the same task (W^corner \\ W^sup, visited tasks)."
+    )
+    sfols_min_priority: float = Field(
+        1e-3, ge=0.0, description="SFOLS stops when no corner weight's optimistic improvement exceeds this (its ε)."
+    )
+    gamma: float | None = Field(None, gt=0.0, lt=1.0, description="Discount; None: the environment's (OKB App. F.2).")
+
+    # --- NewPolicy: the USFA ensemble (§5, App. F) ---------------------------------------------
+    sf_hidden: list[int] = Field([256, 256, 256, 256], min_length=1, description="USFA hidden layers (App. F: 4 x 256).")
+    sf_members: int = Field(10, ge=1, description="Ensemble members (App. F: 10).")
+    sf_target_members: int = Field(2, ge=1, description="Members whose min forms the target (App. F: 2).")
+    sf_lr: float = Field(3e-4, gt=0.0, description="Adam learning rate of the USFA (unspecified; SFOLS' code uses 3e-4).")
+    sf_target_tau: float = Field(
+        0.005, gt=0.0, le=1.0, description="Polyak rate of the USFA target network (unspecified; the authors' code uses one)."
+    )
+    batch_size: int = Field(256, ge=1, description="Mini-batch size of every update (App. F: 256).")
+    sf_updates_per_step: float = Field(1.0, gt=0.0, description="USFA gradient steps per env step while learning a base policy.")
+    learning_starts: int = Field(1000, ge=1, description="Env steps of the first base policy before its updates start.")
+    epsilon_start: float = Field(1.0, ge=0.0, le=1.0, description="ε-greedy start (App. F: linear decay; values unspecified).")
+    epsilon_end: float = Field(0.05, ge=0.0, le=1.0, description="ε-greedy end value.")
+    epsilon_decay_fraction: float = Field(
+        0.5, gt=0.0, le=1.0, description="Share of each NewPolicy budget over which ε decays linearly (restarts per policy)."
+    )
+    replay_capacity: int = Field(200_000, ge=1000, description="Transitions kept from all base-policy training (Eq. 21 samples them).")
+
+    # --- TrainOK: meta-policy ω(s, w) and critic ψ^ω(s, z, w) (App. D, App. F) -----------------
+    meta_hidden: list[int] = Field([256, 256, 256], min_length=1, description="ω and ψ^ω hidden layers (App. F: 3 x 256).")
+    meta_lr: float = Field(3e-4, gt=0.0, description="Adam learning rate of ω (unspecified).")
+    meta_critic_lr: float = Field(3e-4, gt=0.0, description="Adam learning rate of ψ^ω (unspecified).")
+    meta_updates_per_step: float = Field(1.0, gt=0.0, description="ω/ψ^ω gradient steps per env step of TrainOK.")
+    meta_noise_sigma: float = Field(0.2, ge=0.0, description="Alg. 3 exploration σ.")
+    meta_noise_clip: float = Field(0.5, ge=0.0, description="Alg. 3 exploration clip.")
+    meta_input_batch_norm: bool = Field(
+        True, description="BatchNorm on ω/ψ^ω inputs (CrossQ); False helps when W^sup is a single w (see option_keyboard)."
+    )
+    meta_residual_w: bool = Field(False, description="ω = normalise(w + f(s, w)), starting as GPI (not in the paper).")
+
+    # --- SF vectors and evaluation --------------------------------------------------------------
+    sf_vector_states: int = Field(
+        64, ge=1, description="Initial states averaged for ψ^π = E_{S0}[ψ(S0, π(S0))] (base: USFA; OK: the critic ψ^ω)."
+    )
+    test_partitions: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Das-Dennis partitions of the test-task lattice on the simplex (pymoo); None picks a lattice of "
+            "10-36 tasks by d (d=2: 9 partitions, 3: 4, 4: 3, else 2). The paper gives no count."
+        ),
+    )
+    eval_episodes: int = Field(1, ge=1, description="Episodes per test task and evaluation.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BasisSettings:
+        if self.sf_target_members > self.sf_members:
+            raise ValueError(
+                f"sf_target_members={self.sf_target_members} exceeds sf_members={self.sf_members}; lower it or add members"
+            )
+        if self.epsilon_end > self.epsilon_start:
+            raise ValueError("epsilon_end must not exceed epsilon_start")
+        if self.option_keyboard and self.base_budget_fraction >= 1.0:
+            raise ValueError(
+                "option_keyboard=true needs budget for OK-LS: set base_budget_fraction < 1 (OKB: 0.5) or option_keyboard=false"
+            )
+        if self.task_selection == "mpa" and not self.option_keyboard:
+            raise ValueError("task_selection 'mpa' needs the meta-critic of option_keyboard=true (Eq. 21)")
+        return self
+
+    @property
+    def base_steps(self) -> int:
+        """Env steps of one NewPolicy call."""
+        return max(1, int(round(self.iteration_env_steps * self.base_budget_fraction)))
+
+    @property
+    def ok_steps_per_call(self) -> int:
+        """Env steps of one TrainOK call inside OK-LS."""
+        if not self.option_keyboard:
+            return 0
+        return max(1, (self.iteration_env_steps - self.base_steps) // self.ok_ls_iterations)
+
+
+class OKBUniformSettings(BasisSettings):
+    """``okb-uniform``: OKB with the next task drawn uniformly from the simplex (OKB §5)."""
+
+    task_selection: TaskSelection = Field("uniform", description=BasisSettings.model_fields["task_selection"].description)
+
+
+class SFOLSSettings(BasisSettings):
+    """``sfols``: base policies at SFOLS' corner weights, GPI acting, whole budget on base policies (OKB §5)."""
+
+    task_selection: TaskSelection = Field("sfols", description=BasisSettings.model_fields["task_selection"].description)
+    option_keyboard: bool = Field(False, description=BasisSettings.model_fields["option_keyboard"].description)
+    base_budget_fraction: float = Field(
+        1.0, gt=0.0, le=1.0, description=BasisSettings.model_fields["base_budget_fraction"].description
+    )
+
+
+class FixedGPISettings(SFOLSSettings):
+    """``gpi``: GPI over base policies learned at fixed tasks (the horizontal lines of OKB Fig. 4)."""
+
+    task_selection: TaskSelection = Field("fixed", description=BasisSettings.model_fields["task_selection"].description)

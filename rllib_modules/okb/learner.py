@@ -1,0 +1,122 @@
+"""``OKBLearner``: the gradient steps of NewPolicy (USFA TD) and TrainOK (Alg. 3) as a TorchLearner.
+
+The basis-construction loop (:mod:`rllib_modules.okb.algorithm`) decides *what* to learn (which
+task, which support set); this Learner owns the optimizers and performs one update per call:
+
+- :meth:`OKBLearner.sf_update` — the USFA ensemble regresses ψ(s, a, w) on the App. F target
+  (min of 2 random members of the Polyak target, greedy next action for w) for tasks w drawn per
+  row from the current and all earlier base tasks ("trains on the new task plus the earlier ones",
+  App. F), then Polyak-updates the target;
+- :meth:`OKBLearner.ok_update` — Alg. 3 line 22 (critic) and line 24 (actor), with w drawn from
+  W^sup at update time (not stored), no target networks.
+
+They are explicit methods rather than RLlib's ``update()`` because the loop changes the task set
+between calls and each update needs its own replay rows; the losses are the pure functions of
+:mod:`rllib_modules.okb.successor_features` and :mod:`rllib_modules.okb.option_keyboard`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from ray.rllib.core.learner.torch.torch_learner import TorchLearner
+from ray.rllib.utils.typing import ModuleID
+
+from rllib_modules.okb.config import BasisSettings
+from rllib_modules.okb.module import OKBRLModule
+from rllib_modules.okb.option_keyboard import ok_actor_loss, ok_critic_loss, sample_support_weights
+from rllib_modules.okb.successor_features import ensemble_sf_td_target, sf_td_loss
+
+__all__ = ["OKBLearner"]
+
+DEFAULT_MODULE = "default_policy"
+
+
+class OKBLearner(TorchLearner):
+    """Adam for the USFA, ω and ψ^ω; explicit update methods (see the module docstring)."""
+
+    def configure_optimizers_for_module(self, module_id: ModuleID, config: Any = None) -> None:
+        module: OKBRLModule = self.module[module_id]
+        cfg: BasisSettings = module.settings
+        self.register_optimizer(
+            module_id=module_id,
+            optimizer_name="usfa",
+            optimizer=torch.optim.Adam(module.usfa.parameters(), lr=cfg.sf_lr),
+            params=list(module.usfa.parameters()),
+            lr_or_lr_schedule=cfg.sf_lr,
+        )
+        if module.keyboard is not None:
+            self.register_optimizer(
+                module_id=module_id,
+                optimizer_name="meta_policy",
+                optimizer=torch.optim.Adam(module.keyboard.meta_policy.parameters(), lr=cfg.meta_lr),
+                params=list(module.keyboard.meta_policy.parameters()),
+                lr_or_lr_schedule=cfg.meta_lr,
+            )
+            self.register_optimizer(
+                module_id=module_id,
+                optimizer_name="meta_critic",
+                optimizer=torch.optim.Adam(module.keyboard.critic.parameters(), lr=cfg.meta_critic_lr),
+                params=list(module.keyboard.critic.parameters()),
+                lr_or_lr_schedule=cfg.meta_critic_lr,
+            )
+
+    def compute_loss_for_module(self, *, module_id: ModuleID, config: Any, batch: dict, fwd_out: dict) -> torch.Tensor:
+        raise NotImplementedError("OKB updates through sf_update / ok_update, not Learner.update")
+
+    @property
+    def okb_module(self) -> OKBRLModule:
+        return self.module[DEFAULT_MODULE]
+
+    def _step(self, name: str, loss: torch.Tensor) -> None:
+        optimizer = self.get_optimizer(DEFAULT_MODULE, name)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def sf_update(self, batch: dict[str, torch.Tensor], tasks_KD: torch.Tensor, gamma: float) -> float:
+        """One USFA step on ``batch`` with one task per row drawn from ``tasks_KD``; returns the loss."""
+        module = self.okb_module
+        cfg = module.settings
+        obs_BS, next_obs_BS = batch["obs"], batch["next_obs"]
+        w_BD = sample_support_weights(tasks_KD.to(obs_BS.dtype), obs_BS.shape[0])
+        target = ensemble_sf_td_target(
+            module.usfa_target,
+            next_obs_BS,
+            w_BD,
+            batch["phi"],
+            batch["terminated"],
+            gamma,
+            num_target_members=cfg.sf_target_members,
+        )
+        loss = sf_td_loss(module.usfa(obs_BS, w_BD), batch["actions"], target.target_BD)
+        self._step("usfa", loss)
+        with torch.no_grad():
+            tau = cfg.sf_target_tau
+            for p_target, p in zip(module.usfa_target.parameters(), module.usfa.parameters()):
+                p_target.lerp_(p, tau)
+        return loss.item()
+
+    def ok_update(self, batch: dict[str, torch.Tensor], support_KD: torch.Tensor, gamma: float) -> tuple[float, float]:
+        """One TrainOK step (critic then actor) with w ∼ W^sup per row; returns (critic, actor) losses."""
+        keyboard = self.okb_module.keyboard
+        if keyboard is None:
+            raise RuntimeError("ok_update needs option_keyboard=true")
+        obs_BS = batch["obs"]
+        w_BD = sample_support_weights(support_KD.to(obs_BS.dtype), obs_BS.shape[0])
+        critic = ok_critic_loss(
+            keyboard.critic,
+            keyboard.meta_policy,
+            obs_BS,
+            batch["z"],
+            batch["phi"],
+            batch["next_obs"],
+            batch["terminated"],
+            w_BD,
+            gamma,
+        )
+        self._step("meta_critic", critic.loss)
+        actor_loss = ok_actor_loss(keyboard.critic, keyboard.meta_policy, obs_BS, w_BD)
+        self._step("meta_policy", actor_loss)
+        return critic.loss.item(), actor_loss.item()

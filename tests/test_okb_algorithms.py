@@ -1,0 +1,261 @@
+"""The OKB family's algorithms (``okb``, ``okb-uniform``, ``sfols``, ``gpi``): settings, the
+basis-construction loop (Alg. 1, Alg. 2, SFOLS, fixed GPI) on a real environment, acting, the
+checkpointed loop state, and one real tiny sweep of every method through MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from pydantic import ValidationError
+
+from actlab.registry import BuildContext, get_algorithm
+from rllib_modules.okb.basis import normalised_returns
+from rllib_modules.okb.config import BasisSettings
+from rllib_modules.okb.gpi import base_policy_sfs, gpi
+from rllib_modules.okb.linear_support import corner_weights
+from rllib_modules.okb.option_keyboard import TaskMetaPolicy
+from rllib_modules.okb.replay import FeatureReplay
+
+ENV_ID = "actlab/ItemCollection-v0"
+#: Small enough that one outer iteration takes about a second on one CPU.
+TINY = dict(
+    iteration_env_steps=200,
+    sf_hidden=[32, 32],
+    sf_members=2,
+    meta_hidden=[32, 32],
+    batch_size=32,
+    learning_starts=32,
+    mpa_samples=64,
+    sf_vector_states=4,
+    ok_ls_iterations=2,
+    test_partitions=2,
+)
+
+
+def _build(name: str, seed: int = 0, **overrides: object):
+    entry = get_algorithm(name)
+    settings = entry.config_model.model_validate({**TINY, **overrides})
+    return entry.build(settings, BuildContext(env_id=ENV_ID, env_config={}, seed=seed)).build_algo()
+
+
+# --- settings -----------------------------------------------------------------------------------
+def test_each_algorithm_is_the_loop_with_its_own_variant_switches() -> None:
+    expected = {
+        "okb": ("mpa", True, 0.5),
+        "okb-uniform": ("uniform", True, 0.5),
+        "sfols": ("sfols", False, 1.0),
+        "gpi": ("fixed", False, 1.0),
+    }
+    for name, (selection, keyboard, fraction) in expected.items():
+        cfg = get_algorithm(name).config_model.model_validate({})
+        assert (cfg.task_selection, cfg.option_keyboard, cfg.base_budget_fraction) == (selection, keyboard, fraction)
+        assert all(f.description for f in type(cfg).model_fields.values())
+    okb = BasisSettings()
+    assert (okb.sf_members, okb.sf_hidden, okb.meta_hidden, okb.batch_size, okb.ok_ls_iterations) == (
+        10, [256] * 4, [256] * 3, 256, 5
+    )  # OKB App. F
+    assert (okb.base_steps, okb.ok_steps_per_call) == (12_500, 2_500)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"task_selection": "mpa", "option_keyboard": False}, "needs the meta-critic"),
+        ({"base_budget_fraction": 1.0}, "needs budget for OK-LS"),
+        ({"sf_members": 2, "sf_target_members": 3}, "exceeds sf_members"),
+        ({"iteration_env_step": 10}, "Extra inputs are not permitted"),
+    ],
+)
+def test_impossible_settings_are_refused(overrides: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        BasisSettings.model_validate(overrides)
+
+
+def test_a_non_feature_env_is_refused_before_ray_starts() -> None:
+    entry = get_algorithm("okb")
+    with pytest.raises(ValueError, match="has no reward features"):
+        entry.build(entry.config_model.model_validate({}), BuildContext(env_id="CartPole-v1", env_config={}, seed=0))
+
+
+# --- pieces ---------------------------------------------------------------------------------------
+def test_normalised_return_by_hand() -> None:
+    reference_ND = np.array([[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]])
+    w_MD = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    # w=(1,0): values 1, 0, .5 -> (0.5-0)/(1-0); w=(.5,.5): 0.5, 1, 0.5 -> (0.75-0.5)/(1-0.5); w=(0,1): 0, 2, .5 -> 1/2
+    returns_M = np.array([0.5, 0.75, 1.0])
+    np.testing.assert_allclose(normalised_returns(returns_M, w_MD, reference_ND), [0.5, 0.5, 0.5])
+    flat = normalised_returns(np.array([1.0, 0.9]), np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 3.0]]))
+    np.testing.assert_array_equal(flat, [1.0, 0.0])  # every reference equal: 1 iff the return reaches it
+
+
+def test_feature_replay_keeps_the_newest_rows_and_samples_them() -> None:
+    buffer = FeatureReplay(4, obs_dim=2, feature_dim=3, z_dim=3, seed=0)
+    for i in range(6):
+        buffer.add(np.full(2, i), i % 3, np.full(3, i), np.full(2, i + 1), i == 5, z=np.full(3, -i))
+    assert len(buffer) == 4
+    batch = buffer.sample(64)
+    assert set(batch["obs"][:, 0].tolist()) == {2.0, 3.0, 4.0, 5.0}
+    torch.testing.assert_close(batch["next_obs"][:, 0], batch["obs"][:, 0] + 1)
+    torch.testing.assert_close(batch["z"][:, 0], -batch["phi"][:, 0])
+    assert batch["terminated"][batch["obs"][:, 0] == 5].eq(1).all()
+
+
+# --- the loop on a real environment ----------------------------------------------------------------
+def test_okb_iteration_follows_algorithms_1_and_2(local_ray) -> None:
+    algo = _build("okb")
+    try:
+        loop = algo.basis_loop
+        result = algo.train()
+        metrics = result["actlab_metrics"]
+        st = loop.state
+        # Budget: exactly one iteration's interactions, half on the base policy.
+        assert result["num_env_steps_sampled_lifetime"] == 200 and loop.env_steps == 200
+        # Alg. 1: the first base policy is the uniform task.
+        np.testing.assert_allclose(st.base_weights, [[0.5, 0.5]])
+        np.testing.assert_allclose(algo.get_module().base_weights_JD.numpy(), [[0.5, 0.5]])
+        # Alg. 2 from Ψ^OK = {}: CornerW(∅) = the simplex extrema are in the support set.
+        for e in np.eye(2):
+            assert np.abs(st.support - e).max(axis=1).min() < 1e-9
+        # Alg. 1 lines 8-14: the next task is one of the corner weights of Ψ^base ∪ Ψ^OK, not a learned task.
+        corners = np.concatenate([corner_weights(st.base_sf), corner_weights(st.ok_sf)])
+        assert np.abs(corners - st.next_task).max(axis=1).min() < 1e-9
+        assert np.abs(st.next_task - np.array([0.5, 0.5])).max() > 0.01
+        assert metrics["basis/num_base_policies"] == 1.0 and metrics["basis/num_candidates"] >= 1
+        assert np.isfinite(metrics["basis/mean_return"])
+        assert bool(algo.get_module().ok_ready)
+
+        algo.train()
+        assert loop.env_steps == 400 and len(st.visited) == 2
+        assert len(st.base_weights) in (1, 2)  # RemoveDominated may prune the first, never the newest
+        np.testing.assert_allclose(st.base_weights[-1], st.visited[-1])
+    finally:
+        algo.stop()
+
+
+def test_gpi_learns_its_fixed_tasks_in_order_then_refines_with_equal_budget(local_ray) -> None:
+    algo = _build("gpi", fixed_tasks=[[1.0, 0.0], [0.0, 1.0]], remove_dominated=False)
+    try:
+        for _ in range(3):
+            algo.train()
+        loop = algo.basis_loop
+        # the initial task first, then the fixed tasks; after them the basis is complete
+        np.testing.assert_allclose(loop.state.visited, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+        np.testing.assert_allclose(loop.state.base_weights, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+        assert loop.state.converged and loop.env_steps == 600
+        algo.train()  # a complete basis still spends the iteration's budget (refinement)
+        assert loop.env_steps == 800 and len(loop.state.base_weights) == 3
+    finally:
+        algo.stop()
+
+
+def test_sfols_picks_the_corner_with_the_largest_optimistic_improvement(local_ray) -> None:
+    from rllib_modules.okb.linear_support import corner_priority
+
+    algo = _build("sfols")
+    try:
+        algo.train()
+        st = algo.basis_loop.state
+        assert algo.get_module().keyboard is None
+        corners = [w for w in corner_weights(st.base_sf) if np.abs(st.visited - w).max(axis=1).min() > 0.01]
+        priorities = [corner_priority(w, st.base_sf, st.visited) for w in corners]
+        if st.next_task is not None:
+            np.testing.assert_allclose(st.next_task, corners[int(np.argmax(priorities))])
+        else:
+            assert max(priorities, default=0.0) <= BasisSettings().sfols_min_priority
+    finally:
+        algo.stop()
+
+
+def test_module_acts_by_gpi_until_omega_is_trained_and_ok_with_identity_omega_is_gpi(local_ray) -> None:
+    algo = _build("okb")
+    try:
+        algo.train()
+        module = algo.basis_loop.module
+        obs_BS = algo.basis_loop.initial_obs_XS.repeat(4, 1)
+        obs_BS = obs_BS + 0.3 * torch.rand(obs_BS.shape, generator=torch.Generator().manual_seed(0))
+        w_BD = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.9, 0.1]]).repeat_interleave(4, 0)
+        psi_BJAD = base_policy_sfs(module.usfa.act_sfs, obs_BS, module.base_weights_JD)
+        expected = gpi(psi_BJAD, w_BD).actions_B
+        module.ok_ready.fill_(False)
+        torch.testing.assert_close(module.act(obs_BS, w_BD), expected)
+        module.ok_ready.fill_(True)
+        trained_meta = module.keyboard.meta_policy
+        module.keyboard.meta_policy = TaskMetaPolicy()  # ω(s, w) = w / ||w||: the OK is GPI (Eq. 7)
+        torch.testing.assert_close(module.act(obs_BS, w_BD), expected)
+        module.keyboard.meta_policy = trained_meta
+    finally:
+        algo.stop()
+
+
+def test_checkpoint_restores_the_basis_and_the_networks(local_ray, tmp_path: Path) -> None:
+    algo = _build("okb")
+    try:
+        algo.train()
+        algo.save_to_path(str(tmp_path / "ckpt"))
+        state = algo.basis_loop.state
+        psi = algo.basis_loop.base_sf_vectors(state.base_weights)
+    finally:
+        algo.stop()
+    restored = _build("okb")
+    try:
+        restored.restore_from_path(str(tmp_path / "ckpt"))
+        loop = restored.basis_loop
+        np.testing.assert_allclose(loop.state.base_weights, state.base_weights)
+        np.testing.assert_allclose(loop.state.next_task, state.next_task)
+        np.testing.assert_allclose(loop.state.support, state.support)
+        assert loop.env_steps == 200
+        np.testing.assert_allclose(loop.base_sf_vectors(loop.state.base_weights), psi, rtol=1e-6)
+        restored.train()
+        assert loop.env_steps == 400
+    finally:
+        restored.stop()
+
+
+# --- a real tiny sweep of every method ----------------------------------------------------------------
+SWEEP_SPEC = """
+name: okb_tiny
+algorithm:
+  name: okb
+  config: {config}
+env:
+  name: actlab/ItemCollection-v0
+  config: {{}}
+seeds: [0]
+grid:
+  algorithm.name: [okb, okb-uniform, sfols, gpi]
+stop:
+  iterations: 2
+evaluation:
+  interval: 0
+resources:
+  envs_per_env_runner: 1
+  concurrent_trials: 2
+checkpoint:
+  interval: 1
+"""
+
+
+def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_integration_sweep import actlab, history, runs_of
+
+    spec = tmp_path / "okb_tiny.yaml"
+    spec.write_text(SWEEP_SPEC.format(config=json.dumps(TINY)))
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    proc = actlab("run", str(spec), "--tracking-uri", uri, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    runs = {r.data.tags["actlab.algorithm"]: r for r in runs_of(uri, "okb_tiny")}
+    assert set(runs) == {"okb", "okb-uniform", "sfols", "gpi"}
+    for name, run in runs.items():
+        assert run.info.status == "FINISHED", name
+        steps = [s for s, _ in history(uri, run.info.run_id, "basis/mean_return")]
+        assert steps == [200, 400], (name, steps)
+        bases = [v for _, v in history(uri, run.info.run_id, "basis/num_base_policies")]
+        assert bases[0] == 1.0 and 1.0 <= bases[1] <= 2.0
+        assert run.data.params["algorithm.name"] == name
+    assert "basis/support_size" in runs["okb"].data.metrics
+    assert "basis/support_size" not in runs["sfols"].data.metrics
