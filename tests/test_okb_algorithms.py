@@ -35,10 +35,10 @@ TINY = dict(
 )
 
 
-def _build(name: str, seed: int = 0, **overrides: object):
+def _build(name: str, seed: int = 0, env_task: str = "linear", **overrides: object):
     entry = get_algorithm(name)
     settings = entry.config_model.model_validate({**TINY, **overrides})
-    return entry.build(settings, BuildContext(env_id=ENV_ID, env_config={}, seed=seed)).build_algo()
+    return entry.build(settings, BuildContext(env_id=ENV_ID, env_config={"task": env_task}, seed=seed)).build_algo()
 
 
 # --- settings -----------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ env:
   config: {{}}
 seeds: [0]
 grid:
-  algorithm.name: [okb, okb-uniform, sfols, gpi]
+  algorithm.name: [okb, okb-uniform, sfols, sip, gpi]
 stop:
   iterations: 2
 evaluation:
@@ -249,7 +249,7 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
     proc = actlab("run", str(spec), "--tracking-uri", uri, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     runs = {r.data.tags["actlab.algorithm"]: r for r in runs_of(uri, "okb_tiny")}
-    assert set(runs) == {"okb", "okb-uniform", "sfols", "gpi"}
+    assert set(runs) == {"okb", "okb-uniform", "sfols", "sip", "gpi"}
     for name, run in runs.items():
         assert run.info.status == "FINISHED", name
         steps = [s for s, _ in history(uri, run.info.run_id, "basis/mean_return")]
@@ -259,3 +259,67 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
         assert run.data.params["algorithm.name"] == name
     assert "basis/support_size" in runs["okb"].data.metrics
     assert "basis/support_size" not in runs["sfols"].data.metrics
+
+
+# --- meta-policies for the env's own reward (OKB §5 Q3) -------------------------------------------
+def test_weight_choice_td_loss_by_hand() -> None:
+    from rllib_modules.okb.reward_meta import WeightChoiceQ, weight_choice_td_loss
+
+    q, q_target = WeightChoiceQ(3, 2, [4]), WeightChoiceQ(3, 2, [4])
+    obs, next_obs = torch.randn(5, 3), torch.randn(5, 3)
+    choice, reward = torch.tensor([0, 1, 1, 0, 1]), torch.randn(5)
+    terminated = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
+    loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9)
+    with torch.no_grad():
+        expected = 0.0
+        for b in range(5):
+            target = reward[b] + 0.9 * (1 - terminated[b]) * max(q_target(next_obs[b : b + 1])[0].tolist())
+            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
+    torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+
+
+def test_reward_critic_reuses_the_ok_losses_as_a_scalar_td_target() -> None:
+    from rllib_modules.okb.option_keyboard import ok_critic_loss, training_mode
+    from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy
+
+    torch.manual_seed(0)
+    policy, critic = RewardMetaPolicy(4, 2, hidden_sizes=[8]), RewardMetaCritic(4, 2, hidden_sizes=[8], batch_norm=False)
+    obs, next_obs, z = torch.randn(6, 4), torch.randn(6, 4), torch.nn.functional.normalize(torch.randn(6, 2), dim=-1)
+    reward, terminated = torch.randn(6, 1), torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    out = ok_critic_loss(critic, policy, obs, z, reward, next_obs, terminated, torch.ones(6, 1), 0.95, joint_forward=False)
+    with torch.no_grad(), training_mode(policy, False):
+        expected_target = reward[:, 0] + 0.95 * (1 - terminated) * critic(next_obs, policy(next_obs))[:, 0]
+    torch.testing.assert_close(out.target_BD[:, 0], expected_target)
+    assert torch.allclose(policy(obs).norm(dim=-1), torch.ones(6))
+
+
+@pytest.mark.parametrize("name", ["okb", "sip", "gpi"])
+def test_env_reward_stage_learns_a_meta_policy_over_the_fixed_basis(local_ray, name: str) -> None:
+    algo = _build(name, target="env_reward", basis_iterations=1, task_eval_episodes=2, env_task="sequential")
+    try:
+        loop = algo.basis_loop
+        results = [algo.train()["actlab_metrics"] for _ in range(3 if name != "okb" else 2)]
+        basis = loop.state.base_weights.copy()
+        if name in ("sip", "gpi"):  # one base policy per feature (SIP's definition)
+            np.testing.assert_allclose(basis, np.eye(2))
+        final = results[-1]
+        assert np.isfinite(final["task/return_mean"]) and loop.env_steps == 200 * len(results)
+        module = loop.module
+        obs = loop.initial_obs_XS
+        psi = base_policy_sfs(module.usfa.act_sfs, obs, module.base_weights_JD)
+        if name == "okb":  # acting is GPI(s, ω(s); Π) (Eq. 4)
+            assert final["task/meta_env_steps"] == 200.0 and bool(module.reward_ready)
+            module.reward_policy.eval()
+            expected = gpi(psi, module.reward_policy(obs)).actions_B
+            torch.testing.assert_close(module.reward_meta_actions(obs)[0], expected)
+        elif name == "sip":  # acting is GPI(s, w_k; Π) with k = argmax_k q(s, k)
+            assert final["task/meta_env_steps"] == 200.0
+            k = module.choice_q(obs).argmax(dim=-1)
+            torch.testing.assert_close(module.reward_meta_actions(obs)[0], gpi(psi, module.choice_weights[k]).actions_B)
+        else:  # GPI lines: one return per fixed weight, no meta-learning
+            assert final["task/meta_env_steps"] == 0.0 and not bool(module.reward_ready)
+            lines = [final[f"task/gpi_return_w{k}"] for k in range(3)]
+            assert final["task/return_mean"] == max(lines)
+        np.testing.assert_allclose(loop.state.base_weights, basis)  # the basis stays fixed
+    finally:
+        algo.stop()

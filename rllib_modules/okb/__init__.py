@@ -16,8 +16,9 @@ test weights; SFOLS' optimistic corner priority), and the learning components, p
 The algorithms are :mod:`rllib_modules.okb.basis` (OKB Alg. 1, OK-LS Alg. 2, TrainOK Alg. 3,
 SFOLS, fixed GPI) run by :class:`rllib_modules.okb.algorithm.BasisConstruction` with the
 :class:`~rllib_modules.okb.module.OKBRLModule` and :class:`~rllib_modules.okb.learner.OKBLearner`.
-Importing this package registers ``okb``, ``okb-uniform``, ``sfols`` and ``gpi``
-(``sip`` and ``dqn`` live in their own packages).
+Importing this package registers ``okb``, ``okb-uniform``, ``sfols``, ``sip`` and ``gpi``
+(``dqn`` is RLlib's own DQN, :mod:`rllib_modules.dqn`). Meta-policies for non-linear rewards
+(OKB §5 Q3) are in :mod:`rllib_modules.okb.reward_meta`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from actlab.registry import AlgorithmEntry, register_algorithm
 from rllib_modules.okb.algorithm import BasisConstruction, BasisConstructionConfig
 from rllib_modules.okb.build import build_basis_construction
-from rllib_modules.okb.config import BasisSettings, FixedGPISettings, OKBUniformSettings, SFOLSSettings
+from rllib_modules.okb.config import BasisSettings, FixedGPISettings, OKBUniformSettings, SFOLSSettings, SIPSettings
 
 __all__ = ["BasisConstruction", "BasisConstructionConfig", "BasisSettings", "build_basis_construction"]
 
@@ -41,6 +42,12 @@ _ENTRIES = (
         "sfols",
         SFOLSSettings,
         "SFOLS (Alegre et al. 2022): base policies at SFOLS' corner weights, GPI acting, the whole budget on base policies.",
+    ),
+    (
+        "sip",
+        SIPSettings,
+        "SIP (Alver & Precup 2021): one base policy per reward feature and a DQN meta-policy over a discrete "
+        "weight set acting by GPI, for the env's own reward (OKB §5: Item Collection).",
     ),
     ("gpi", FixedGPISettings, "Fixed GPI: base policies at fixed tasks (default: the uniform task, then the unit vectors), GPI acting."),
 )

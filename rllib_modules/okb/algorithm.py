@@ -10,7 +10,9 @@ synced copy of the module for the platform's generic evaluation (``algo.get_modu
 Metrics, under ``actlab_metrics`` (so every algorithm of the family reports the same names):
 ``basis/mean_normalised_return``, ``basis/mean_return``, ``basis/num_base_policies``,
 ``basis/num_candidates``, ``basis/learned_w_i`` (the task learned this iteration),
-``basis/next_w_i`` (the chosen next task), ``basis/converged`` and the loss summaries.
+``basis/next_w_i`` (the chosen next task), ``basis/converged`` and the loss summaries; with
+target 'env_reward', ``task/return_mean``, ``task/success_rate`` and ``task/meta_env_steps`` (the
+interactions spent on the meta-policy so far, the x-axis of OKB Fig. 4).
 
 Checkpoints carry the networks, optimizers and the loop state (basis, support set, SF vectors,
 next task); replay buffers are not checkpointed, so a restored run refills them.
@@ -96,7 +98,8 @@ class BasisConstruction(Algorithm):
             self.metrics.log_value((ENV_RUNNER_RESULTS, "episode_return_mean"), sum(returns) / len(returns), window=1)
         for name, value in metrics.items():
             if isinstance(value, float) and math.isfinite(value):
-                self.metrics.log_value((METRICS_KEY, f"basis/{name}"), value, window=1)
+                key = name if "/" in name else f"basis/{name}"
+                self.metrics.log_value((METRICS_KEY, key), value, window=1)
         # The EnvRunner's module copy serves algo.get_module() (the platform's evaluation).
         self.env_runner_group.sync_weights(from_worker_or_learner_group=self.learner_group, inference_only=True)
 

@@ -125,15 +125,19 @@ class _Collector:
         self._ret = 0.0
         return self.obs
 
-    def step(self, action: int, w_D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:
-        """Returns ``(obs, phi, next_obs, terminated, episode_ended)`` and starts a new episode if it ended."""
+    def step(self, action: int, w_D: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:
+        """Returns ``(obs, phi, next_obs, terminated, episode_ended)`` and starts a new episode if it ended.
+
+        The episode return tracked for training metrics is ``Σ w·φ``, or the env's reward when
+        ``w_D`` is None (``self.reward`` holds the last step's env reward)."""
         if self.obs is None:
             self.reset()
         obs = self.obs
-        next_obs, _, terminated, truncated, info = self.env.step(int(action))
+        next_obs, reward, terminated, truncated, info = self.env.step(int(action))
         next_obs = np.asarray(next_obs, dtype=np.float32).reshape(-1)
         phi = np.asarray(info["features"], dtype=np.float32)
-        self._ret += float(phi @ w_D)
+        self.reward = float(reward)
+        self._ret += float(reward) if w_D is None else float(phi @ w_D)
         ended = bool(terminated or truncated)
         if ended:
             self.finished_returns.append(self._ret)
@@ -190,7 +194,9 @@ class BasisLoop:
         self.reference_ND = None if reference is None else np.asarray(reference(self.gamma), dtype=np.float64)
         self.state = BasisState(d=self.d)
         initial = np.asarray(settings.initial_task or [1.0 / self.d] * self.d, dtype=np.float64)
-        self.state.next_task = initial / initial.sum()
+        self.state.next_task = self.fixed_tasks()[0] if settings.task_selection == "fixed" else initial / initial.sum()
+        self.reward_replay = FeatureReplay(settings.replay_capacity, self.obs_dim, 1, z_dim=self.d, seed=seed + 2)
+        self.meta_env_steps = 0
         self._sf_credit = 0.0
         self._ok_credit = 0.0
         self.env_steps = 0
@@ -291,6 +297,10 @@ class BasisLoop:
             st.ok_sf = psi_KD[non_dominated_indices(psi_KD, margin_atol=cfg.sf_margin)] if len(psi_KD) else psi_KD
         return {**stats, "ok_ls_new_corners": float(new_corners), "support_size": float(len(st.support))}
 
+    def fixed_tasks(self) -> np.ndarray:
+        """task_selection 'fixed': the base tasks in order (default: the unit vectors)."""
+        return np.asarray(self.cfg.fixed_tasks or np.eye(self.d), dtype=np.float64)
+
     # --- candidate tasks -------------------------------------------------------------------------
     def _candidates(self) -> np.ndarray:
         st = self.state
@@ -314,8 +324,8 @@ class BasisLoop:
             st.next_task = self.rng.dirichlet(np.ones(self.d))
             return info
         if cfg.task_selection == "fixed":
-            tasks = np.asarray(cfg.fixed_tasks or np.eye(self.d), dtype=np.float64)
-            st.next_task = tasks[st.iteration] if st.iteration < len(tasks) else None
+            tasks = self.fixed_tasks()
+            st.next_task = tasks[st.iteration + 1] if st.iteration + 1 < len(tasks) else None
             st.converged = st.next_task is None
             return info
         candidates_CD = self._candidates()
@@ -352,7 +362,17 @@ class BasisLoop:
         return info
 
     # --- one outer iteration ---------------------------------------------------------------------
+    def basis_complete(self) -> bool:
+        st = self.state
+        return st.converged or (self.cfg.task_selection != "fixed" and st.iteration >= self.cfg.basis_iterations)
+
     def iteration(self) -> dict[str, float]:
+        """One outer iteration; with target 'env_reward' and a complete basis, one meta-policy iteration."""
+        if self.cfg.target == "env_reward" and self.basis_complete():
+            return self.reward_iteration()
+        return self.basis_iteration()
+
+    def basis_iteration(self) -> dict[str, float]:
         cfg, st = self.cfg, self.state
         steps_before = self.env_steps
         metrics: dict[str, float] = {}
@@ -390,6 +410,101 @@ class BasisLoop:
         st.iteration += 1
         metrics["iteration_env_steps"] = float(self.env_steps - steps_before)
         return metrics
+
+    # --- the env's own reward (rllib_modules.okb.reward_meta) -----------------------------------------
+    def reward_iteration(self) -> dict[str, float]:
+        """``iteration_env_steps`` of meta-policy learning for the env's reward over the fixed basis, then
+        a greedy evaluation; 'none' (GPI lines) spends the budget refining the base policies instead."""
+        cfg, st = self.cfg, self.state
+        steps_before = self.env_steps
+        started = time.perf_counter()
+        metrics: dict[str, float] = {}
+        if cfg.reward_meta == "none":
+            metrics.update(self.new_policy(st.base_weights[-1], cfg.iteration_env_steps, st.base_weights))
+        else:
+            metrics.update(self.train_reward_meta(cfg.iteration_env_steps))
+            self.meta_env_steps += cfg.iteration_env_steps
+        metrics["time_train_s"] = time.perf_counter() - started
+        metrics["task/meta_env_steps"] = float(self.meta_env_steps)
+        metrics.update(self.evaluate_reward())
+        metrics["num_base_policies"] = float(len(st.base_weights))
+        st.iteration += 1
+        metrics["iteration_env_steps"] = float(self.env_steps - steps_before)
+        return metrics
+
+    def train_reward_meta(self, steps: int) -> dict[str, float]:
+        cfg = self.cfg
+        module, replay = self.module, self.reward_replay
+        self.collector.reset()
+        losses: list[float] = []
+        for _ in range(steps):
+            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * min(1.0, self.meta_env_steps / cfg.choice_epsilon_steps)
+            obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
+            actions_B, meta_BX = module.reward_meta_actions(obs_1S, explore=True, epsilon=epsilon, generator=self.torch_rng)
+            obs, _, next_obs, terminated, _ = self.collector.step(int(actions_B[0]), None)
+            reward_1 = np.array([self.collector.reward], dtype=np.float32)
+            if module.reward_policy is not None:
+                replay.add(obs, int(actions_B[0]), reward_1, next_obs, terminated, z=meta_BX[0].numpy())
+            else:
+                replay.add(obs, int(meta_BX[0]), reward_1, next_obs, terminated, z=np.zeros(self.d, dtype=np.float32))
+            self.env_steps += 1
+            if len(replay) < cfg.batch_size:
+                continue
+            self._ok_credit += cfg.meta_updates_per_step
+            while self._ok_credit >= 1.0:
+                self._ok_credit -= 1.0
+                batch = replay.sample(cfg.batch_size)
+                if module.reward_policy is not None:
+                    losses.append(self.learner.reward_ok_update(batch, self.gamma))
+                else:
+                    losses.append(self.learner.choice_update(batch, self.gamma))
+        with torch.no_grad():
+            module.reward_ready.fill_(True)
+        return {"reward_meta_loss": float(np.mean(losses)) if losses else float("nan")}
+
+    @torch.no_grad()
+    def _run_episodes(self, act: Callable[[torch.Tensor], torch.Tensor], episodes: int, seed: int) -> tuple[float, float]:
+        """Mean undiscounted env return and success rate of ``act`` over ``episodes`` lock-step episodes."""
+        envs = self.eval_envs[:episodes] if len(self.eval_envs) >= episodes else self.eval_envs
+        returns: list[float] = []
+        successes: list[bool] = []
+        done = 0
+        while done < episodes:
+            batch = envs[: min(len(envs), episodes - done)]
+            obs = [np.asarray(env.reset(seed=seed + done + i)[0], dtype=np.float32).reshape(-1) for i, env in enumerate(batch)]
+            ret = np.zeros(len(batch))
+            success = np.zeros(len(batch), dtype=bool)
+            active = list(range(len(batch)))
+            while active:
+                actions_B = act(torch.as_tensor(np.stack([obs[i] for i in active]))).numpy()
+                still = []
+                for j, i in enumerate(active):
+                    next_obs, reward, terminated, truncated, info = batch[i].step(int(actions_B[j]))
+                    ret[i] += float(reward)
+                    success[i] |= bool(info.get("success", False))
+                    if not (terminated or truncated):
+                        obs[i] = np.asarray(next_obs, dtype=np.float32).reshape(-1)
+                        still.append(i)
+                active = still
+            returns.extend(ret.tolist())
+            successes.extend(success.tolist())
+            done += len(batch)
+        return float(np.mean(returns)), float(np.mean(successes))
+
+    def evaluate_reward(self) -> dict[str, float]:
+        """Greedy return on the env's own reward: the meta-policy's, or each GPI line's ('none')."""
+        cfg, module = self.cfg, self.module
+        seed = 5_000_011 * (self.seed + 1)
+        if cfg.reward_meta != "none":
+            ret, success = self._run_episodes(lambda o: module.reward_meta_actions(o)[0], cfg.task_eval_episodes, seed)
+            return {"task/return_mean": ret, "task/success_rate": success}
+        out: dict[str, float] = {}
+        for k, w_D in enumerate(module.choice_weights):
+            ret, success = self._run_episodes(lambda o, w=w_D: module.gpi_actions(o, w.expand(len(o), -1)), cfg.task_eval_episodes, seed)
+            out[f"task/gpi_return_w{k}"] = ret
+            out[f"task/gpi_success_w{k}"] = success
+        out["task/return_mean"] = max(v for key, v in out.items() if key.startswith("task/gpi_return"))
+        return out
 
     # --- evaluation on the test tasks --------------------------------------------------------------
     @torch.no_grad()
@@ -430,9 +545,15 @@ class BasisLoop:
 
     # --- checkpointing ---------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
-        return {"state": self.state, "env_steps": self.env_steps, "rng": self.rng.bit_generator.state}
+        return {
+            "state": self.state,
+            "env_steps": self.env_steps,
+            "meta_env_steps": self.meta_env_steps,
+            "rng": self.rng.bit_generator.state,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.state = state["state"]
         self.env_steps = int(state["env_steps"])
+        self.meta_env_steps = int(state.get("meta_env_steps", 0))
         self.rng.bit_generator.state = state["rng"]

@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TaskSelection = Literal["mpa", "uniform", "sfols", "fixed"]
+RewardMeta = Literal["ok", "discrete", "none"]
 
 
 class BasisSettings(BaseModel):
@@ -60,7 +61,7 @@ class BasisSettings(BaseModel):
     max_base_policies: int = Field(16, ge=1, description="Capacity of the basis; the loop stops adding tasks beyond it.")
     initial_task: list[float] | None = Field(None, description="First task w_0 (Alg. 1: uniform [1/d, ..., 1/d] when None).")
     fixed_tasks: list[list[float]] | None = Field(
-        None, description="task_selection 'fixed': the base tasks after initial_task, in order (None: the d unit vectors)."
+        None, description="task_selection 'fixed': the base tasks in order, the first replacing initial_task (None: the d unit vectors)."
     )
     remove_dominated: bool = Field(
         True,
@@ -86,6 +87,34 @@ class BasisSettings(BaseModel):
         1e-3, ge=0.0, description="SFOLS stops when no corner weight's optimistic improvement exceeds this (its ε)."
     )
     gamma: float | None = Field(None, gt=0.0, lt=1.0, description="Discount; None: the environment's (OKB App. F.2).")
+
+    # --- the environment's own reward (non-linear tasks, OKB §5 Q3; rllib_modules.okb.reward_meta) ---
+    target: Literal["linear", "env_reward"] = Field(
+        "linear",
+        description=(
+            "'linear': build the basis for the linear tasks w·φ and evaluate on the test tasks. 'env_reward': build "
+            "the basis first, then spend every later iteration learning a meta-policy for the env's own reward "
+            "(e.g. Item Collection's sequential task), metrics task/*."
+        ),
+    )
+    basis_iterations: int = Field(
+        3, ge=1, description="target 'env_reward': outer iterations of basis construction before the meta-policy (mpa/uniform/sfols)."
+    )
+    reward_meta: RewardMeta = Field(
+        "ok",
+        description=(
+            "target 'env_reward': 'ok' = ω(s) → unit z acting GPI(s, z; Π) (OKB); 'discrete' = DQN over the K "
+            "weights of the choice lattice acting GPI(s, w_k; Π) (SIP); 'none' = GPI at each lattice weight, "
+            "no learning (the GPI lines)."
+        ),
+    )
+    choice_partitions: int = Field(
+        2, ge=1, description="Das-Dennis partitions of the discrete weight set of 'discrete'/'none' (d=2: {e1, uniform, e2})."
+    )
+    choice_epsilon_steps: int = Field(
+        10_000, ge=1, description="'discrete': meta env steps over which ε decays linearly from epsilon_start to epsilon_end."
+    )
+    task_eval_episodes: int = Field(20, ge=1, description="target 'env_reward': greedy episodes per evaluation.")
 
     # --- NewPolicy: the USFA ensemble (§5, App. F) ---------------------------------------------
     sf_hidden: list[int] = Field([256, 256, 256, 256], min_length=1, description="USFA hidden layers (App. F: 4 x 256).")
@@ -143,6 +172,8 @@ class BasisSettings(BaseModel):
             raise ValueError(
                 "option_keyboard=true needs budget for OK-LS: set base_budget_fraction < 1 (OKB: 0.5) or option_keyboard=false"
             )
+        if self.reward_meta == "ok" and self.target == "env_reward" and not self.option_keyboard:
+            raise ValueError("reward_meta 'ok' needs option_keyboard=true; use 'discrete' (SIP) or 'none' (GPI lines)")
         if self.task_selection == "mpa" and not self.option_keyboard:
             raise ValueError("task_selection 'mpa' needs the meta-critic of option_keyboard=true (Eq. 21)")
         return self
@@ -174,9 +205,18 @@ class SFOLSSettings(BasisSettings):
     base_budget_fraction: float = Field(
         1.0, gt=0.0, le=1.0, description=BasisSettings.model_fields["base_budget_fraction"].description
     )
+    reward_meta: RewardMeta = Field("none", description=BasisSettings.model_fields["reward_meta"].description)
 
 
 class FixedGPISettings(SFOLSSettings):
     """``gpi``: GPI over base policies learned at fixed tasks (the horizontal lines of OKB Fig. 4)."""
 
     task_selection: TaskSelection = Field("fixed", description=BasisSettings.model_fields["task_selection"].description)
+
+
+class SIPSettings(FixedGPISettings):
+    """``sip`` (Alver & Precup 2021): one base policy per reward feature (the unit vectors) and a DQN
+    meta-policy over a discrete weight set for the env's reward (OKB §5: Item Collection only)."""
+
+    target: Literal["linear", "env_reward"] = Field("env_reward", description=BasisSettings.model_fields["target"].description)
+    reward_meta: RewardMeta = Field("discrete", description=BasisSettings.model_fields["reward_meta"].description)

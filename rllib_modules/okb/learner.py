@@ -26,6 +26,7 @@ from ray.rllib.utils.typing import ModuleID
 from rllib_modules.okb.config import BasisSettings
 from rllib_modules.okb.module import OKBRLModule
 from rllib_modules.okb.option_keyboard import ok_actor_loss, ok_critic_loss, sample_support_weights
+from rllib_modules.okb.reward_meta import weight_choice_td_loss
 from rllib_modules.okb.successor_features import ensemble_sf_td_target, sf_td_loss
 
 __all__ = ["OKBLearner"]
@@ -61,6 +62,20 @@ class OKBLearner(TorchLearner):
                 params=list(module.keyboard.critic.parameters()),
                 lr_or_lr_schedule=cfg.meta_critic_lr,
             )
+
+        for name, net, lr in (
+            ("reward_policy", module.reward_policy, cfg.meta_lr),
+            ("reward_critic", module.reward_critic, cfg.meta_critic_lr),
+            ("choice_q", module.choice_q, cfg.meta_critic_lr),
+        ):
+            if net is not None:
+                self.register_optimizer(
+                    module_id=module_id,
+                    optimizer_name=name,
+                    optimizer=torch.optim.Adam(net.parameters(), lr=lr),
+                    params=list(net.parameters()),
+                    lr_or_lr_schedule=lr,
+                )
 
     def compute_loss_for_module(self, *, module_id: ModuleID, config: Any, batch: dict, fwd_out: dict) -> torch.Tensor:
         raise NotImplementedError("OKB updates through sf_update / ok_update, not Learner.update")
@@ -120,3 +135,29 @@ class OKBLearner(TorchLearner):
         actor_loss = ok_actor_loss(keyboard.critic, keyboard.meta_policy, obs_BS, w_BD)
         self._step("meta_policy", actor_loss)
         return critic.loss.item(), actor_loss.item()
+
+    def reward_ok_update(self, batch: dict[str, torch.Tensor], gamma: float) -> float:
+        """Alg. 3's critic and actor steps for the env's scalar reward (reward as a 1-d feature, w = 1)."""
+        module = self.okb_module
+        obs_BS = batch["obs"]
+        ones_B1 = torch.ones(obs_BS.shape[0], 1, dtype=obs_BS.dtype)
+        critic = ok_critic_loss(
+            module.reward_critic, module.reward_policy, obs_BS, batch["z"], batch["phi"], batch["next_obs"],
+            batch["terminated"], ones_B1, gamma,
+        )
+        self._step("reward_critic", critic.loss)
+        self._step("reward_policy", ok_actor_loss(module.reward_critic, module.reward_policy, obs_BS, ones_B1))
+        return critic.loss.item()
+
+    def choice_update(self, batch: dict[str, torch.Tensor], gamma: float) -> float:
+        """SIP's DQN step over the weight choices (``batch["actions"]`` holds the choice k), then Polyak."""
+        module = self.okb_module
+        loss = weight_choice_td_loss(
+            module.choice_q, module.choice_q_target, batch["obs"], batch["actions"], batch["phi"][:, 0],
+            batch["next_obs"], batch["terminated"], gamma,
+        )
+        self._step("choice_q", loss)
+        with torch.no_grad():
+            for p_target, p in zip(module.choice_q_target.parameters(), module.choice_q.parameters()):
+                p_target.lerp_(p, module.settings.sf_target_tau)
+        return loss.item()

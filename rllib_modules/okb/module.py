@@ -6,6 +6,8 @@ One RLModule holds everything a basis-construction run learns:
   (OKB §5) and ``usfa_target``, its Polyak copy for the TD targets;
 - ``keyboard`` — the meta-policy ω(s, w) and its critic ψ^ω(s, z, w) (Alg. 3), when the algorithm
   uses the option keyboard (``okb``, ``okb-uniform``);
+- ``reward_policy``/``reward_critic`` (OK) or ``choice_q`` (SIP): meta-policies for the env's own,
+  possibly non-linear, reward (:mod:`rllib_modules.okb.reward_meta`);
 - buffers ``base_weights`` (capacity × d; the first ``num_base`` rows are Π's tasks ``w_j``),
   ``task_w`` (the task ``_forward_inference`` serves) and ``ok_ready`` (ω has been trained).
 
@@ -31,7 +33,9 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 
 from rllib_modules.okb.config import BasisSettings
 from rllib_modules.okb.gpi import base_policy_sfs, gpi
+from rllib_modules.okb.linear_support import uniform_simplex_weights
 from rllib_modules.okb.option_keyboard import OptionKeyboard
+from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy, WeightChoiceQ
 from rllib_modules.okb.successor_features import SuccessorFeatureEnsemble
 
 __all__ = ["OKBRLModule"]
@@ -70,6 +74,20 @@ class OKBRLModule(TorchRLModule):
             if cfg.option_keyboard
             else None
         )
+        # Meta-policies for the env's own reward (target 'env_reward'; rllib_modules.okb.reward_meta).
+        self.reward_policy = self.reward_critic = self.choice_q = self.choice_q_target = None
+        choices_KD = uniform_simplex_weights(self.feature_dim, n_partitions=cfg.choice_partitions)
+        self.register_buffer("choice_weights", torch.as_tensor(choices_KD, dtype=torch.float32))
+        if cfg.target == "env_reward" and cfg.reward_meta == "ok":
+            meta_kwargs = {"hidden_sizes": cfg.meta_hidden, "input_batch_norm": cfg.meta_input_batch_norm}
+            self.reward_policy = RewardMetaPolicy(self.obs_dim, self.feature_dim, **meta_kwargs)
+            self.reward_critic = RewardMetaCritic(self.obs_dim, self.feature_dim, **meta_kwargs)
+        elif cfg.target == "env_reward" and cfg.reward_meta == "discrete":
+            self.choice_q = WeightChoiceQ(self.obs_dim, len(choices_KD), cfg.meta_hidden)
+            self.choice_q_target = WeightChoiceQ(self.obs_dim, len(choices_KD), cfg.meta_hidden)
+            self.choice_q_target.load_state_dict(self.choice_q.state_dict())
+            self.choice_q_target.requires_grad_(False)
+        self.register_buffer("reward_ready", torch.zeros((), dtype=torch.bool))
         self.register_buffer("base_weights", torch.zeros(cfg.max_base_policies, self.feature_dim))
         self.register_buffer("num_base", torch.zeros((), dtype=torch.long))
         task_w = self.model_config.get("task_w") or [1.0 / self.feature_dim] * self.feature_dim
@@ -126,8 +144,34 @@ class OKBRLModule(TorchRLModule):
             return self.ok_actions(obs_BS, w_BD)[0]
         return self.gpi_actions(obs_BS, w_BD)
 
+    @torch.no_grad()
+    def reward_meta_actions(
+        self, obs_BS: torch.Tensor, *, explore: bool = False, epsilon: float = 0.0, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(actions_B, meta_BX)`` for the env's own reward: OK (z, Alg. 3 noise when exploring) or SIP
+        (choice index k, ε-greedy when exploring); ``meta_BX`` is what the meta replay stores."""
+        psi_BJAD = self.base_sfs(obs_BS)
+        if self.reward_policy is not None:
+            self.reward_policy.eval()
+            z_BD = self.reward_policy(obs_BS)
+            if explore:
+                from rllib_modules.okb.option_keyboard import explore_z
+
+                cfg = self.settings
+                z_BD = explore_z(z_BD, cfg.meta_noise_sigma, cfg.meta_noise_clip, generator=generator)
+            return gpi(psi_BJAD, z_BD).actions_B, z_BD
+        if self.choice_q is None:
+            raise RuntimeError("no meta-policy for the env's reward (target 'env_reward' with reward_meta 'ok' or 'discrete')")
+        k_B = self.choice_q(obs_BS).argmax(dim=-1)
+        if explore:
+            random_B = torch.rand(k_B.shape, generator=generator) < epsilon
+            k_B = torch.where(random_B, torch.randint(len(self.choice_weights), k_B.shape, generator=generator), k_B)
+        return gpi(psi_BJAD, self.choice_weights[k_B]).actions_B, k_B
+
     def _forward_inference(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         obs_BS = self.flat_obs(batch[Columns.OBS])
+        if bool(self.reward_ready):
+            return {Columns.ACTIONS: self.reward_meta_actions(obs_BS)[0]}
         w_BD = self.task_w.to(obs_BS.dtype).expand(obs_BS.shape[0], -1)
         if int(self.num_base) == 0:  # before the first base policy: its own greedy policy for the task
             return {Columns.ACTIONS: self.base_actions(obs_BS, w_BD)}

@@ -1,0 +1,93 @@
+"""Meta-policies over a fixed basis for the environment's own (possibly non-linear) reward (OKB §5, Q3).
+
+Once a basis Π is built, a task whose reward is not linear in φ (Item Collection's "collect all
+items of one type first") is solved by learning *which* GPI weight to play in each state:
+
+- **OK** (``okb``, ``okb-uniform``): a meta-policy ω(s) → z on the unit sphere, acting
+  ``π^GPI(s, z; Π)`` (Eq. 4), trained as Alg. 3 with the scalar reward in place of φ: a scalar
+  critic q(s, z) and the same CrossQ-style losses. The losses of
+  :mod:`rllib_modules.okb.option_keyboard` are reused as they are by treating the reward as a
+  1-d feature with weight 1 (``ψ·w = q`` when ψ = q and w = 1), so both methods share one
+  implementation of the TD target and the actor objective.
+- **SIP** (Alver & Precup 2021; ``sip``): a Q-network over a *discrete* set of K weights
+  ``{w_k}`` ⊂ 𝒲, acting ``π^GPI(s, w_k; Π)`` with ε-greedy over k, trained by DQN (target network
+  with Polyak averaging, greedy max in the target).
+
+Both choose per step (no option termination): the paper does not describe one for the OK, and
+per-step choice is the OK's definition (Eq. 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rllib_modules.okb.option_keyboard import OKActivation, _bn_mlp
+
+__all__ = ["RewardMetaCritic", "RewardMetaPolicy", "WeightChoiceQ", "weight_choice_td_loss"]
+
+
+class RewardMetaPolicy(nn.Module):
+    """ω(s) → unit z ∈ R^d for one fixed reward (the ``w_BD`` argument is accepted and ignored, so the
+    OK losses apply unchanged)."""
+
+    def __init__(
+        self, obs_dim: int, feature_dim: int, *, hidden_sizes: Sequence[int] = (256, 256, 256), activation: OKActivation = "relu",
+        batch_norm: bool = True, bn_momentum: float = 0.01, input_batch_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        self.net = _bn_mlp(obs_dim, hidden_sizes, feature_dim, activation, batch_norm, bn_momentum, input_batch_norm)
+
+    def forward(self, obs_BS: torch.Tensor, w_BD: torch.Tensor | None = None) -> torch.Tensor:
+        return F.normalize(self.net(obs_BS), dim=-1, eps=1e-8)
+
+
+class RewardMetaCritic(nn.Module):
+    """q(s, z) as a ``(B, 1)`` "SF" of the 1-d reward feature (``w_BD`` ignored, see the module docstring)."""
+
+    def __init__(
+        self, obs_dim: int, feature_dim: int, *, hidden_sizes: Sequence[int] = (256, 256, 256), activation: OKActivation = "relu",
+        batch_norm: bool = True, bn_momentum: float = 0.01, input_batch_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        self.net = _bn_mlp(obs_dim + feature_dim, hidden_sizes, 1, activation, batch_norm, bn_momentum, input_batch_norm)
+
+    def forward(self, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(torch.cat([obs_BS, z_BD.to(obs_BS.dtype)], dim=-1))
+
+
+class WeightChoiceQ(nn.Module):
+    """SIP's meta Q-network ``q(s, k)`` over K GPI weights: an MLP ``S → K`` (ReLU)."""
+
+    def __init__(self, obs_dim: int, num_choices: int, hidden_sizes: Sequence[int] = (256, 256)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        dim = obs_dim
+        for size in hidden_sizes:
+            layers += [nn.Linear(dim, int(size)), nn.ReLU()]
+            dim = int(size)
+        layers.append(nn.Linear(dim, num_choices))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, obs_BS: torch.Tensor) -> torch.Tensor:
+        return self.net(obs_BS)
+
+
+def weight_choice_td_loss(
+    q: WeightChoiceQ,
+    q_target: WeightChoiceQ,
+    obs_BS: torch.Tensor,
+    choice_B: torch.Tensor,
+    reward_B: torch.Tensor,
+    next_obs_BS: torch.Tensor,
+    terminated_B: torch.Tensor,
+    gamma: float,
+) -> torch.Tensor:
+    """DQN loss ``mean (q(s, k) − (r + γ (1 − terminated) max_k' q_target(s', k')))²``."""
+    with torch.no_grad():
+        target_B = reward_B + gamma * (1.0 - terminated_B) * q_target(next_obs_BS).amax(dim=-1)
+    q_B = q(obs_BS).gather(1, choice_B.long().view(-1, 1)).squeeze(1)
+    return F.mse_loss(q_B, target_B)
