@@ -323,3 +323,17 @@ def test_env_reward_stage_learns_a_meta_policy_over_the_fixed_basis(local_ray, n
         np.testing.assert_allclose(loop.state.base_weights, basis)  # the basis stays fixed
     finally:
         algo.stop()
+
+
+def test_minecart_reference_front_trades_the_two_ores_off_against_fuel() -> None:
+    import gymnasium as gym
+
+    env = gym.make("actlab/Minecart-v0").unwrapped
+    front_ND = env.reference_sf_vectors(0.98)
+    assert front_ND.ndim == 2 and front_ND.shape[1] == 3 and len(front_ND) >= 3
+    assert (front_ND[:, 2] < 0).all() and (front_ND[:, :2] >= 0).all()  # every trip burns fuel
+    assert np.argmax(front_ND[:, 0]) != np.argmax(front_ND[:, 1])  # ore 1 and ore 2 conflict
+    # the normalised return of the front's own best vector is 1 on every test task, its worst 0
+    w_MD = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.4, 0.4, 0.2]])
+    best_M = (w_MD @ front_ND.T).max(axis=1)
+    np.testing.assert_allclose(normalised_returns(best_M, w_MD, front_ND), 1.0)
