@@ -337,3 +337,16 @@ def test_minecart_reference_front_trades_the_two_ores_off_against_fuel() -> None
     w_MD = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.4, 0.4, 0.2]])
     best_M = (w_MD @ front_ND.T).max(axis=1)
     np.testing.assert_allclose(normalised_returns(best_M, w_MD, front_ND), 1.0)
+
+
+def test_weight_choices_are_the_simplex_lattice_or_its_sign_patterns() -> None:
+    from rllib_modules.okb.reward_meta import weight_choices
+
+    simplex = weight_choices(3, 2)
+    assert len(simplex) == 6 and (simplex >= 0).all()
+    np.testing.assert_allclose(simplex.sum(axis=1), 1.0)
+    signed = weight_choices(2, 2, signed=True)
+    np.testing.assert_allclose(np.abs(signed).sum(axis=1), 1.0)  # the L1 sphere
+    as_set = {tuple(row) for row in signed.tolist()}
+    assert len(as_set) == len(signed) == 8  # 4 axis points + 4 diagonal points, no ±0 duplicates
+    assert (0.5, -0.5) in as_set and (1.0, 0.0) in as_set and (-1.0, 0.0) in as_set

@@ -284,7 +284,7 @@ class BasisLoop:
     # --- OK-LS (Alg. 2) ------------------------------------------------------------------------
     def ok_ls(self) -> dict[str, float]:
         cfg, st = self.cfg, self.state
-        self.ok_replay.__init__(cfg.replay_capacity, self.obs_dim, self.d, z_dim=self.d, seed=self.seed + 1 + st.iteration)
+        self.ok_replay.clear()  # TrainOK's data is Π's: start afresh when Π has changed
         new_corners = 0
         stats: dict[str, float] = {}
         for _ in range(cfg.ok_ls_iterations):
@@ -437,8 +437,9 @@ class BasisLoop:
         module, replay = self.module, self.reward_replay
         self.collector.reset()
         losses: list[float] = []
-        for _ in range(steps):
-            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * min(1.0, self.meta_env_steps / cfg.choice_epsilon_steps)
+        for t in range(steps):
+            progress = min(1.0, (self.meta_env_steps + t) / cfg.choice_epsilon_steps)
+            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * progress
             obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
             actions_B, meta_BX = module.reward_meta_actions(obs_1S, explore=True, epsilon=epsilon, generator=self.torch_rng)
             obs, _, next_obs, terminated, _ = self.collector.step(int(actions_B[0]), None)

@@ -111,6 +111,14 @@ class BasisSettings(BaseModel):
     choice_partitions: int = Field(
         2, ge=1, description="Das-Dennis partitions of the discrete weight set of 'discrete'/'none' (d=2: {e1, uniform, e2})."
     )
+    choice_signed: bool = Field(
+        False,
+        description=(
+            "'discrete'/'none': also include the sign-flipped weights, i.e. the lattice on the L1 sphere "
+            "{w : Σ|w_i| = 1} instead of the simplex 𝒲 (lets GPI avoid a feature, e.g. w = (1, −1)/2). "
+            "The paper's SIP chooses within 𝒲 (false)."
+        ),
+    )
     choice_epsilon_steps: int = Field(
         10_000, ge=1, description="'discrete': meta env steps over which ε decays linearly from epsilon_start to epsilon_end."
     )

@@ -40,30 +40,11 @@ class OKBLearner(TorchLearner):
     def configure_optimizers_for_module(self, module_id: ModuleID, config: Any = None) -> None:
         module: OKBRLModule = self.module[module_id]
         cfg: BasisSettings = module.settings
-        self.register_optimizer(
-            module_id=module_id,
-            optimizer_name="usfa",
-            optimizer=torch.optim.Adam(module.usfa.parameters(), lr=cfg.sf_lr),
-            params=list(module.usfa.parameters()),
-            lr_or_lr_schedule=cfg.sf_lr,
-        )
-        if module.keyboard is not None:
-            self.register_optimizer(
-                module_id=module_id,
-                optimizer_name="meta_policy",
-                optimizer=torch.optim.Adam(module.keyboard.meta_policy.parameters(), lr=cfg.meta_lr),
-                params=list(module.keyboard.meta_policy.parameters()),
-                lr_or_lr_schedule=cfg.meta_lr,
-            )
-            self.register_optimizer(
-                module_id=module_id,
-                optimizer_name="meta_critic",
-                optimizer=torch.optim.Adam(module.keyboard.critic.parameters(), lr=cfg.meta_critic_lr),
-                params=list(module.keyboard.critic.parameters()),
-                lr_or_lr_schedule=cfg.meta_critic_lr,
-            )
-
+        keyboard = module.keyboard
         for name, net, lr in (
+            ("usfa", module.usfa, cfg.sf_lr),
+            ("meta_policy", None if keyboard is None else keyboard.meta_policy, cfg.meta_lr),
+            ("meta_critic", None if keyboard is None else keyboard.critic, cfg.meta_critic_lr),
             ("reward_policy", module.reward_policy, cfg.meta_lr),
             ("reward_critic", module.reward_critic, cfg.meta_critic_lr),
             ("choice_q", module.choice_q, cfg.meta_critic_lr),

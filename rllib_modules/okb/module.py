@@ -33,9 +33,8 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 
 from rllib_modules.okb.config import BasisSettings
 from rllib_modules.okb.gpi import base_policy_sfs, gpi
-from rllib_modules.okb.linear_support import uniform_simplex_weights
 from rllib_modules.okb.option_keyboard import OptionKeyboard
-from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy, WeightChoiceQ
+from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy, WeightChoiceQ, weight_choices
 from rllib_modules.okb.successor_features import SuccessorFeatureEnsemble
 
 __all__ = ["OKBRLModule"]
@@ -76,7 +75,7 @@ class OKBRLModule(TorchRLModule):
         )
         # Meta-policies for the env's own reward (target 'env_reward'; rllib_modules.okb.reward_meta).
         self.reward_policy = self.reward_critic = self.choice_q = self.choice_q_target = None
-        choices_KD = uniform_simplex_weights(self.feature_dim, n_partitions=cfg.choice_partitions)
+        choices_KD = weight_choices(self.feature_dim, cfg.choice_partitions, signed=cfg.choice_signed)
         self.register_buffer("choice_weights", torch.as_tensor(choices_KD, dtype=torch.float32))
         if cfg.target == "env_reward" and cfg.reward_meta == "ok":
             meta_kwargs = {"hidden_sizes": cfg.meta_hidden, "input_batch_norm": cfg.meta_input_batch_norm}

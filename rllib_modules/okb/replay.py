@@ -29,6 +29,11 @@ class FeatureReplay:
         self._next = 0
         self._rng = np.random.default_rng(seed)
 
+    def clear(self) -> None:
+        """Forget every row (the arrays are kept)."""
+        self.size = 0
+        self._next = 0
+
     def __len__(self) -> int:
         return self.size
 

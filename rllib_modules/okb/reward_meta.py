@@ -19,15 +19,29 @@ per-step choice is the OK's definition (Eq. 4).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rllib_modules.okb.linear_support import uniform_simplex_weights
 from rllib_modules.okb.option_keyboard import OKActivation, _bn_mlp
 
-__all__ = ["RewardMetaCritic", "RewardMetaPolicy", "WeightChoiceQ", "weight_choice_td_loss"]
+__all__ = ["RewardMetaCritic", "RewardMetaPolicy", "WeightChoiceQ", "weight_choice_td_loss", "weight_choices"]
+
+
+def weight_choices(d: int, partitions: int, *, signed: bool = False) -> np.ndarray:
+    """The discrete weights ``(K, d)`` of SIP and the GPI lines: the Das-Dennis lattice on the simplex, or
+    with ``signed`` every sign pattern of it, i.e. the lattice on the L1 sphere (duplicates removed)."""
+    lattice_KD = uniform_simplex_weights(d, n_partitions=partitions)
+    if not signed:
+        return lattice_KD
+    signs_SD = np.array(list(itertools.product((1.0, -1.0), repeat=d)))
+    flipped = (lattice_KD[:, None, :] * signs_SD[None, :, :]).reshape(-1, d) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return np.unique(np.round(flipped, 12), axis=0)
 
 
 class RewardMetaPolicy(nn.Module):
