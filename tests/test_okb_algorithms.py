@@ -269,13 +269,17 @@ def test_weight_choice_td_loss_by_hand() -> None:
     obs, next_obs = torch.randn(5, 3), torch.randn(5, 3)
     choice, reward = torch.tensor([0, 1, 1, 0, 1]), torch.randn(5)
     terminated = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
-    loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9)
-    with torch.no_grad():
-        expected = 0.0
-        for b in range(5):
-            target = reward[b] + 0.9 * (1 - terminated[b]) * max(q_target(next_obs[b : b + 1])[0].tolist())
-            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
-    torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+    for double_q in (False, True):
+        loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, double_q=double_q)
+        with torch.no_grad():
+            expected = 0.0
+            for b in range(5):
+                q_next = q_target(next_obs[b : b + 1])[0].tolist()
+                online_next = q(next_obs[b : b + 1])[0].tolist()
+                k = online_next.index(max(online_next)) if double_q else q_next.index(max(q_next))
+                target = reward[b] + 0.9 * (1 - terminated[b]) * q_next[k]
+                expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
+        torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
 
 
 def test_reward_critic_reuses_the_ok_losses_as_a_scalar_td_target() -> None:

@@ -119,6 +119,10 @@ class BasisSettings(BaseModel):
             "The paper's SIP chooses within 𝒲 (false)."
         ),
     )
+    choice_double_q: bool = Field(
+        True,
+        description="'discrete': double-DQN targets (unspecified for SIP; plain max overestimates near-equal choices and flips between them).",
+    )
     choice_epsilon_steps: int = Field(
         10_000, ge=1, description="'discrete': meta env steps over which ε decays linearly from epsilon_start to epsilon_end."
     )

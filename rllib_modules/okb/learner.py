@@ -135,7 +135,7 @@ class OKBLearner(TorchLearner):
         module = self.okb_module
         loss = weight_choice_td_loss(
             module.choice_q, module.choice_q_target, batch["obs"], batch["actions"], batch["phi"][:, 0],
-            batch["next_obs"], batch["terminated"], gamma,
+            batch["next_obs"], batch["terminated"], gamma, double_q=module.settings.choice_double_q,
         )
         self._step("choice_q", loss)
         with torch.no_grad():

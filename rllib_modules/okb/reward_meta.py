@@ -99,9 +99,15 @@ def weight_choice_td_loss(
     next_obs_BS: torch.Tensor,
     terminated_B: torch.Tensor,
     gamma: float,
+    *,
+    double_q: bool = True,
 ) -> torch.Tensor:
-    """DQN loss ``mean (q(s, k) − (r + γ (1 − terminated) max_k' q_target(s', k')))²``."""
+    """DQN loss ``mean (q(s, k) − (r + γ (1 − terminated) q_target(s', k'*)))²`` with
+    ``k'* = argmax_k' q(s', k')`` (double DQN, van Hasselt et al. 2016) or ``argmax q_target``."""
     with torch.no_grad():
-        target_B = reward_B + gamma * (1.0 - terminated_B) * q_target(next_obs_BS).amax(dim=-1)
+        q_next_BK = q_target(next_obs_BS)
+        k_next_B = (q(next_obs_BS) if double_q else q_next_BK).argmax(dim=-1)
+        bootstrap_B = q_next_BK.gather(1, k_next_B.view(-1, 1)).squeeze(1)
+        target_B = reward_B + gamma * (1.0 - terminated_B) * bootstrap_B
     q_B = q(obs_BS).gather(1, choice_B.long().view(-1, 1)).squeeze(1)
     return F.mse_loss(q_B, target_B)
