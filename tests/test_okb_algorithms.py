@@ -136,14 +136,15 @@ def test_okb_iteration_follows_algorithms_1_and_2(local_ray) -> None:
 
 
 def test_gpi_learns_its_fixed_tasks_in_order_then_refines_with_equal_budget(local_ray) -> None:
-    algo = _build("gpi", fixed_tasks=[[1.0, 0.0], [0.0, 1.0]], remove_dominated=False)
+    tasks = [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]
+    algo = _build("gpi", fixed_tasks=tasks, remove_dominated=False)
     try:
         for _ in range(3):
             algo.train()
         loop = algo.basis_loop
-        # the initial task first, then the fixed tasks; after them the basis is complete
-        np.testing.assert_allclose(loop.state.visited, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
-        np.testing.assert_allclose(loop.state.base_weights, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+        # the fixed tasks in order (the first replaces initial_task); after them the basis is complete
+        np.testing.assert_allclose(loop.state.visited, tasks)
+        np.testing.assert_allclose(loop.state.base_weights, tasks)
         assert loop.state.converged and loop.env_steps == 600
         algo.train()  # a complete basis still spends the iteration's budget (refinement)
         assert loop.env_steps == 800 and len(loop.state.base_weights) == 3

@@ -95,7 +95,6 @@ class BasisState:
     base_weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     base_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     visited: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    visited_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
     support: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     ok_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     next_task: np.ndarray | None = None
@@ -111,8 +110,8 @@ class _Collector:
     """One env, stepped by whatever acting rule a phase passes in; episodes continue across calls
     of the same phase and restart when a phase begins."""
 
-    def __init__(self, env: gym.Env, gamma: float, seed: int) -> None:
-        self.env, self.gamma = env, gamma
+    def __init__(self, env: gym.Env, seed: int) -> None:
+        self.env = env
         self._seed = seed
         self._episodes = 0
         self.obs: np.ndarray | None = None
@@ -170,7 +169,7 @@ class BasisLoop:
         self.d = int(env.unwrapped.d)
         self.obs_dim = self.module.obs_dim
         self.num_actions = self.module.num_actions
-        self.collector = _Collector(env, self.gamma, seed)
+        self.collector = _Collector(env, seed)
         self.base_replay = FeatureReplay(settings.replay_capacity, self.obs_dim, self.d, seed=seed)
         self.ok_replay = (
             FeatureReplay(settings.replay_capacity, self.obs_dim, self.d, z_dim=self.d, seed=seed + 1)
@@ -394,7 +393,6 @@ class BasisLoop:
             metrics["removed_base_policies"] = float(len(st.base_weights) - len(order))
             st.base_weights, st.base_sf = st.base_weights[order], st.base_sf[order]
         self.module.set_base_weights(st.base_weights)
-        st.visited_values = np.array([np.max(st.base_sf @ w) for w in st.visited])
         if cfg.option_keyboard:
             started = time.perf_counter()
             metrics.update(self.ok_ls())
