@@ -49,7 +49,7 @@ _ENTRIES = (
         "SIP (Alver & Precup 2021): one base policy per reward feature and a DQN meta-policy over a discrete "
         "weight set acting by GPI, for the env's own reward (OKB §5: Item Collection).",
     ),
-    ("gpi", FixedGPISettings, "Fixed GPI: base policies at fixed tasks (default: the uniform task, then the unit vectors), GPI acting."),
+    ("gpi", FixedGPISettings, "Fixed GPI: base policies at fixed tasks (default: the unit vectors), GPI acting at each fixed weight."),
 )
 for _name, _settings, _description in _ENTRIES:
     register_algorithm(
