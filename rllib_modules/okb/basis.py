@@ -56,7 +56,7 @@ from rllib_modules.okb.module import OKBRLModule
 from rllib_modules.okb.optimality import ok_mean_positive_advantages, select_task
 from rllib_modules.okb.replay import FeatureReplay
 
-__all__ = ["BasisLoop", "BasisState", "default_test_partitions", "normalised_returns"]
+__all__ = ["BasisLoop", "BasisState", "default_test_partitions", "normalised_returns", "run_lockstep"]
 
 
 def default_test_partitions(d: int) -> int:
@@ -75,6 +75,32 @@ def normalised_returns(returns_M: np.ndarray, w_MD: np.ndarray, reference_ND: np
     flat_M = span_M < 1e-9
     out_M = (returns_M - lo_M) / np.where(flat_M, 1.0, span_M)
     return np.where(flat_M, (returns_M >= hi_M - 1e-6).astype(float), out_M)
+
+
+def _flat(obs: Any) -> np.ndarray:
+    return np.asarray(obs, dtype=np.float32).reshape(-1)
+
+
+def run_lockstep(
+    envs: list[gym.Env],
+    seeds: list[int],
+    act: Callable[[torch.Tensor, list[int]], np.ndarray],
+    on_step: Callable[[int, float, dict[str, Any]], None],
+) -> None:
+    """One episode in each env, all in lock-step: ``act(obs_BS, active)`` chooses the actions of the
+    envs still running (indices ``active``) in one batch; ``on_step(i, reward, info)`` sees every step."""
+    obs = [_flat(env.reset(seed=seed)[0]) for env, seed in zip(envs, seeds)]
+    active = list(range(len(envs)))
+    while active:
+        actions_B = act(torch.as_tensor(np.stack([obs[i] for i in active])), active)
+        still = []
+        for j, i in enumerate(active):
+            next_obs, reward, terminated, truncated, info = envs[i].step(int(actions_B[j]))
+            on_step(i, float(reward), info)
+            if not (terminated or truncated):
+                obs[i] = _flat(next_obs)
+                still.append(i)
+        active = still
 
 
 def _contains(weights_KD: np.ndarray, w_D: np.ndarray, atol: float) -> bool:
@@ -119,7 +145,7 @@ class _Collector:
         self._ret = 0.0
 
     def reset(self) -> np.ndarray:
-        self.obs = np.asarray(self.env.reset(seed=self._seed * 1_000_003 + self._episodes)[0], dtype=np.float32).reshape(-1)
+        self.obs = _flat(self.env.reset(seed=self._seed * 1_000_003 + self._episodes)[0])
         self._episodes += 1
         self._ret = 0.0
         return self.obs
@@ -133,7 +159,7 @@ class _Collector:
             self.reset()
         obs = self.obs
         next_obs, reward, terminated, truncated, info = self.env.step(int(action))
-        next_obs = np.asarray(next_obs, dtype=np.float32).reshape(-1)
+        next_obs = _flat(next_obs)
         phi = np.asarray(info["features"], dtype=np.float32)
         self.reward = float(reward)
         self._ret += float(reward) if w_D is None else float(phi @ w_D)
@@ -181,7 +207,7 @@ class BasisLoop:
         self.initial_obs_XS = torch.as_tensor(
             np.stack(
                 [
-                    np.asarray(probe.reset(seed=10_000_019 * (seed + 1) + i)[0], dtype=np.float32).reshape(-1)
+                    _flat(probe.reset(seed=10_000_019 * (seed + 1) + i)[0])
                     for i in range(settings.sf_vector_states)
                 ]
             )
@@ -464,31 +490,18 @@ class BasisLoop:
     @torch.no_grad()
     def _run_episodes(self, act: Callable[[torch.Tensor], torch.Tensor], episodes: int, seed: int) -> tuple[float, float]:
         """Mean undiscounted env return and success rate of ``act`` over ``episodes`` lock-step episodes."""
-        envs = self.eval_envs[:episodes] if len(self.eval_envs) >= episodes else self.eval_envs
-        returns: list[float] = []
-        successes: list[bool] = []
-        done = 0
-        while done < episodes:
-            batch = envs[: min(len(envs), episodes - done)]
-            obs = [np.asarray(env.reset(seed=seed + done + i)[0], dtype=np.float32).reshape(-1) for i, env in enumerate(batch)]
-            ret = np.zeros(len(batch))
-            success = np.zeros(len(batch), dtype=bool)
-            active = list(range(len(batch)))
-            while active:
-                actions_B = act(torch.as_tensor(np.stack([obs[i] for i in active]))).numpy()
-                still = []
-                for j, i in enumerate(active):
-                    next_obs, reward, terminated, truncated, info = batch[i].step(int(actions_B[j]))
-                    ret[i] += float(reward)
-                    success[i] |= bool(info.get("success", False))
-                    if not (terminated or truncated):
-                        obs[i] = np.asarray(next_obs, dtype=np.float32).reshape(-1)
-                        still.append(i)
-                active = still
-            returns.extend(ret.tolist())
-            successes.extend(success.tolist())
-            done += len(batch)
-        return float(np.mean(returns)), float(np.mean(successes))
+        returns = np.zeros(episodes)
+        successes = np.zeros(episodes, dtype=bool)
+        for done in range(0, episodes, len(self.eval_envs)):
+            envs = self.eval_envs[: episodes - done]
+
+            def on_step(i: int, reward: float, info: dict[str, Any], done: int = done) -> None:
+                returns[done + i] += reward
+                successes[done + i] |= bool(info.get("success", False))
+
+            seeds = [seed + done + i for i in range(len(envs))]
+            run_lockstep(envs, seeds, lambda obs_BS, active: act(obs_BS).numpy(), on_step)
+        return float(returns.mean()), float(successes.mean())
 
     def evaluate_reward(self) -> dict[str, float]:
         """Greedy return on the env's own reward: the meta-policy's, or each GPI line's ('none')."""
@@ -510,28 +523,18 @@ class BasisLoop:
     def evaluate(self) -> dict[str, float]:
         """Discounted return of the run's policy on every test task, all tasks in lock-step."""
         w_MD = self.test_w_MD
+        w_MD_t = torch.as_tensor(w_MD, dtype=torch.float32)
         M = len(w_MD)
         returns_EM = np.zeros((self.cfg.eval_episodes, M))
         for episode in range(self.cfg.eval_episodes):
-            obs = [
-                np.asarray(env.reset(seed=7_000_003 * (self.seed + 1) + 1000 * episode + m)[0], dtype=np.float32).reshape(-1)
-                for m, env in enumerate(self.eval_envs)
-            ]
             discount_M = np.ones(M)
-            active = list(range(M))
-            while active:
-                obs_BS = torch.as_tensor(np.stack([obs[m] for m in active]))
-                w_BD = torch.as_tensor(w_MD[active], dtype=torch.float32)
-                actions_B = self.module.act(obs_BS, w_BD).numpy()
-                still = []
-                for j, m in enumerate(active):
-                    next_obs, _, terminated, truncated, info = self.eval_envs[m].step(int(actions_B[j]))
-                    returns_EM[episode, m] += discount_M[m] * float(np.asarray(info["features"]) @ w_MD[m])
-                    discount_M[m] *= self.gamma
-                    if not (terminated or truncated):
-                        obs[m] = np.asarray(next_obs, dtype=np.float32).reshape(-1)
-                        still.append(m)
-                active = still
+
+            def on_step(m: int, reward: float, info: dict[str, Any], episode: int = episode) -> None:
+                returns_EM[episode, m] += discount_M[m] * float(np.asarray(info["features"]) @ w_MD[m])
+                discount_M[m] *= self.gamma
+
+            seeds = [7_000_003 * (self.seed + 1) + 1000 * episode + m for m in range(M)]
+            run_lockstep(self.eval_envs, seeds, lambda obs_BS, active: self.module.act(obs_BS, w_MD_t[active]).numpy(), on_step)
         returns_M = returns_EM.mean(axis=0)
         out = {"mean_return": float(returns_M.mean())}
         if self.reference_ND is not None:

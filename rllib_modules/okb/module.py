@@ -33,7 +33,7 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 
 from rllib_modules.okb.config import BasisSettings
 from rllib_modules.okb.gpi import base_policy_sfs, gpi
-from rllib_modules.okb.option_keyboard import OptionKeyboard
+from rllib_modules.okb.option_keyboard import OptionKeyboard, explore_z
 from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy, WeightChoiceQ, weight_choices
 from rllib_modules.okb.successor_features import SuccessorFeatureEnsemble
 
@@ -154,8 +154,6 @@ class OKBRLModule(TorchRLModule):
             self.reward_policy.eval()
             z_BD = self.reward_policy(obs_BS)
             if explore:
-                from rllib_modules.okb.option_keyboard import explore_z
-
                 cfg = self.settings
                 z_BD = explore_z(z_BD, cfg.meta_noise_sigma, cfg.meta_noise_clip, generator=generator)
             return gpi(psi_BJAD, z_BD).actions_B, z_BD
