@@ -130,6 +130,18 @@ def ensure_experiment(uri: str, name: str) -> str:
     return exp.experiment_id
 
 
+def finished_trial_runs(uri: str, experiment: str, sweep_id: str) -> int:
+    """How many trial runs of sweep ``sweep_id`` MLflow has as ``FINISHED``."""
+    from mlflow.tracking import MlflowClient
+
+    runs = MlflowClient(uri).search_runs(
+        [ensure_experiment(uri, experiment)],
+        filter_string=f"tags.`actlab.sweep` = '{sweep_id}' and tags.`actlab.kind` = 'trial' and attributes.status = 'FINISHED'",
+        max_results=10_000,
+    )
+    return len(runs)
+
+
 class MLflowTrackingCallback:
     """Tune callback that writes the MLflow contract. Built by :func:`make_tracking_callback`."""
 
@@ -144,6 +156,7 @@ class MLflowTrackingCallback:
         self._runs: dict[str, str] = {}  # trial_id -> run_id
         self._last_iteration: dict[str, int] = {}  # run_id -> last training iteration logged
         self._pending: dict[str, list[Any]] = {}  # run_id -> async log operations in flight
+        self._ended: set[str] = set()  # runs set FINISHED/FAILED by this process
 
     def __getstate__(self) -> dict[str, Any]:  # Tune pickles callbacks with the experiment state
         state = dict(self.__dict__)
@@ -325,6 +338,7 @@ class MLflowTrackingCallback:
             self.client.set_tag(run_id, "actlab.checkpoint", str(checkpoint.path))
             self.client.set_tag(run_id, "actlab.best_checkpoint", str(Path(checkpoint.path) / "best_module"))
         self.client.set_terminated(run_id, status=status)
+        self._ended.add(run_id)
 
     def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         self._finish(trial, "FINISHED")
@@ -333,5 +347,15 @@ class MLflowTrackingCallback:
         self._finish(trial, "FAILED")
 
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        """Flush pending metrics; mark the runs of trials that did not end (Ctrl-C) ``KILLED``.
+
+        Tune calls this on an interrupted sweep too. Without it, an interrupted trial's run
+        would stay ``RUNNING`` in MLflow forever; ``actlab run SPEC --resume`` sets it back to
+        ``RUNNING`` and continues it (:meth:`run_for_trial`).
+        """
         for run_id in list(self._pending):
             self._flush(run_id)
+        for run_id in set(self._runs.values()) - self._ended:
+            # A restored callback's state can predate a run's end: only a run still RUNNING is cut short.
+            if self.client.get_run(run_id).info.status == "RUNNING":
+                self.client.set_terminated(run_id, status="KILLED")

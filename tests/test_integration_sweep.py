@@ -150,8 +150,12 @@ def test_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
             continue
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 130, out[-3000:]
+    assert "not finished (their MLflow runs are marked KILLED)" in out and "--resume" in out, out[-3000:]
     before = runs_of(uri, "quickstart")
     assert 1 <= len(before) <= 2 and not all(r.info.status == "FINISHED" for r in before), out[-3000:]
+    # No run is left RUNNING by the interrupt: the unfinished one is KILLED until it is resumed.
+    assert {r.info.status for r in before} <= {"FINISHED", "KILLED"} and "KILLED" in {r.info.status for r in before}
 
     resumed = actlab(*args[:2], "--resume", "--tracking-uri", uri, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]

@@ -13,9 +13,11 @@ from actlab.spec.errors import SpecError
 from actlab.spec.loading import Sweep
 from actlab.spec.models import sweep_spec_model
 from actlab.init_from import resolve_init_sources
-from actlab.tracking import check_tracking_store, git_sha, resolve_tracking_uri
+from actlab.tracking import check_tracking_store, finished_trial_runs, git_sha, resolve_tracking_uri
 
 TUNER_STATE_FILE = "tuner.pkl"
+#: Exit status of a sweep stopped by Ctrl-C before every trial ended (the shell convention, 128 + SIGINT).
+INTERRUPTED_EXIT_CODE = 130
 
 
 def trial_name_creator(trial: Any) -> str:
@@ -158,6 +160,20 @@ def run_sweep(
         ray.shutdown()
 
     errors = [r for r in results if r.error is not None]
+    # Tune reports a trial stopped by Ctrl-C as TERMINATED, like a finished one; MLflow knows
+    # which runs ended (the tracking callback marks the cut-short ones KILLED).
+    finished = finished_trial_runs(uri, experiment, sweep_id)
+    # A resumed sweep's trials are Tune's (the spec file may have been run with other --set values).
+    planned = len(results) if resume_path is not None else max(len(results), len(sweep.trials))
+    not_finished = planned - finished - len(errors)
+    if not_finished > 0:  # Ctrl-C: trials stopped early or never started
+        print(
+            f"[actlab] sweep {sweep_id} interrupted: {finished} finished, {len(errors)} failed, "
+            f"{not_finished} not finished (their MLflow runs are marked KILLED).\n"
+            f"[actlab] continue it: actlab run {file} --resume",
+            flush=True,
+        )
+        return INTERRUPTED_EXIT_CODE
     print(
         f"[actlab] sweep {sweep_id} done: {len(results) - len(errors)} finished, {len(errors)} failed.\n"
         f"[actlab] compare runs: actlab report '{experiment}' --tracking-uri {uri}\n"
