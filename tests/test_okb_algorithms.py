@@ -152,6 +152,22 @@ def test_gpi_learns_its_fixed_tasks_in_order_then_refines_with_equal_budget(loca
         algo.stop()
 
 
+def test_epsilon_decays_once_over_the_run_or_restarts_per_policy(local_ray) -> None:
+    algo = _build("gpi", epsilon_decay_steps=400, epsilon_start=1.0, epsilon_end=0.2)
+    try:
+        loop = algo.basis_loop
+        assert loop.base_epsilon(0, 200) == pytest.approx(1.0)
+        algo.train()  # 200 interactions: halfway through the global decay, whatever the policy
+        assert loop.base_epsilon(0, 200) == pytest.approx(0.6)
+        algo.train()
+        assert loop.base_epsilon(0, 200) == pytest.approx(0.2) and loop.base_epsilon(150, 200) == pytest.approx(0.2)
+        loop.cfg = loop.cfg.model_copy(update={"epsilon_schedule": "per_policy", "epsilon_decay_fraction": 0.5})
+        # per policy: restarts at ε_start, reaches ε_end after half of the call's budget
+        assert [loop.base_epsilon(t, 200) for t in (0, 50, 100, 150)] == pytest.approx([1.0, 0.6, 0.2, 0.2])
+    finally:
+        algo.stop()
+
+
 def test_sfols_picks_the_corner_with_the_largest_optimistic_improvement(local_ray) -> None:
     from rllib_modules.okb.linear_support import corner_priority
 

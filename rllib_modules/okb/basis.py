@@ -29,6 +29,9 @@ Choices where the paper is silent (ALGORITHMS.md §5.3–§5.5), documented here
   TrainOK calls still run on W^sup (refining ω); once the basis is complete (C empty), every
   later iteration spends its budget the same way (OK-LS for okb, NewPolicy refinement over the
   existing tasks for GPI methods), so all methods use equal interactions.
+- **NewPolicy's ε-greedy** decays once over the run's first ``epsilon_decay_steps`` interactions
+  (``epsilon_schedule="global"``, as the authors' GPI-LS code on Minecart) or restarts per base
+  policy (``"per_policy"``).
 - **TrainOK's buffer** persists across the TrainOK calls of one OK-LS run and is cleared when Π
   changes (its z → action mapping is Π's).
 - **RemoveDominated** keeps the newest base policy (a noisy estimate must not delete what was just
@@ -232,11 +235,10 @@ class BasisLoop:
         cfg = self.cfg
         tasks = torch.as_tensor(tasks_KD, dtype=torch.float32)
         w_1D = torch.as_tensor(w_D, dtype=torch.float32).unsqueeze(0)
-        decay_steps = max(1, int(steps * cfg.epsilon_decay_fraction))
         self.collector.reset()
         losses: list[float] = []
         for t in range(steps):
-            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * min(1.0, t / decay_steps)
+            epsilon = self.base_epsilon(t, steps)
             if self.rng.random() < epsilon:
                 action = int(self.rng.integers(self.num_actions))
             else:
@@ -251,6 +253,15 @@ class BasisLoop:
                 self._sf_credit -= 1.0
                 losses.append(self.learner.sf_update(self.base_replay.sample(cfg.batch_size), tasks, self.gamma))
         return {"sf_loss": float(np.mean(losses)) if losses else float("nan")}
+
+    def base_epsilon(self, t: int, steps: int) -> float:
+        """ε at step ``t`` of a NewPolicy call of ``steps`` steps (``epsilon_schedule``)."""
+        cfg = self.cfg
+        if cfg.epsilon_schedule == "global":
+            progress = self.env_steps / cfg.epsilon_decay_steps
+        else:
+            progress = t / max(1, int(steps * cfg.epsilon_decay_fraction))
+        return cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * min(1.0, progress)
 
     # --- TrainOK (Alg. 3) --------------------------------------------------------------------------
     def train_ok(self, support_KD: np.ndarray, steps: int) -> dict[str, float]:

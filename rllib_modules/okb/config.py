@@ -141,8 +141,21 @@ class BasisSettings(BaseModel):
     learning_starts: int = Field(1000, ge=1, description="Env steps of the first base policy before its updates start.")
     epsilon_start: float = Field(1.0, ge=0.0, le=1.0, description="ε-greedy start (App. F: linear decay; values unspecified).")
     epsilon_end: float = Field(0.05, ge=0.0, le=1.0, description="ε-greedy end value.")
+    epsilon_schedule: Literal["global", "per_policy"] = Field(
+        "global",
+        description=(
+            "ε-greedy schedule of NewPolicy (App. F: linear decay, span unspecified). 'global': one decay over the "
+            "run's first epsilon_decay_steps env interactions, as the authors' GPI-LS code on Minecart (50k steps); "
+            "'per_policy': ε restarts at epsilon_start for every base policy and decays over epsilon_decay_fraction "
+            "of its budget. Measured on Minecart (README): 'per_policy' at laptop budgets decays within 2.5k steps, "
+            "the replay fills with 1000-step idle episodes and the greedy policy never leaves the base."
+        ),
+    )
+    epsilon_decay_steps: int = Field(
+        50_000, ge=1, description="'global': env interactions (all phases) over which ε decays linearly to epsilon_end."
+    )
     epsilon_decay_fraction: float = Field(
-        0.5, gt=0.0, le=1.0, description="Share of each NewPolicy budget over which ε decays linearly (restarts per policy)."
+        0.5, gt=0.0, le=1.0, description="'per_policy': share of each NewPolicy budget over which ε decays linearly."
     )
     replay_capacity: int = Field(200_000, ge=1000, description="Transitions kept from all base-policy training (Eq. 21 samples them).")
 
