@@ -12,7 +12,7 @@ from ray.rllib.algorithms.dqn import DQNConfig
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
 from actlab.registry import BuildContext
-from rllib_modules.common.env import rllib_env
+from rllib_modules.common.stack import single_learner_stack
 from rllib_modules.dqn.config import DQNSettings
 
 __all__ = ["build_dqn"]
@@ -33,18 +33,9 @@ def build_dqn(config: DQNSettings, ctx: BuildContext) -> DQNConfig:
     an old-API-stack field and is not used: the new stack's module takes its encoder from
     ``fcnet_hiddens`` and its Q head from ``head_fcnet_hiddens`` (empty: one linear layer).
     """
-    dqn = DQNConfig()
+    dqn = single_learner_stack(DQNConfig(), ctx, rollout_fragment_length=config.rollout_fragment_length)
     (
-        dqn.api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-        .framework("torch")
-        .environment(env=rllib_env(ctx.env_id), env_config=dict(ctx.env_config))
-        .env_runners(
-            num_env_runners=ctx.num_env_runners,
-            num_envs_per_env_runner=ctx.envs_per_env_runner,
-            num_cpus_per_env_runner=ctx.cpus_per_env_runner,
-            rollout_fragment_length=config.rollout_fragment_length,
-        )
-        .learners(num_learners=0, num_gpus_per_learner=ctx.gpus_per_learner)
+        dqn
         .rl_module(
             model_config=DefaultModelConfig(
                 fcnet_hiddens=list(config.hidden), fcnet_activation="relu", head_fcnet_hiddens=[]

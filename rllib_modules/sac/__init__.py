@@ -14,7 +14,7 @@ from ray.rllib.algorithms.sac import SACConfig
 from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
 from actlab.registry import AlgorithmEntry, BuildContext, register_algorithm
-from rllib_modules.common.env import rllib_env
+from rllib_modules.common.stack import single_learner_stack
 
 __all__ = ["SACSettings", "build_sac"]
 
@@ -38,15 +38,11 @@ class SACSettings(BaseModel):
 
 
 def build_sac(config: SACSettings, ctx: BuildContext) -> SACConfig:
-    sac = SACConfig()
+    sac = single_learner_stack(
+        SACConfig(), ctx, rollout_fragment_length=config.rollout_fragment_length, normalize_actions=True, clip_actions=False
+    )
     return (
-        sac.api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-        .framework("torch")
-        .environment(env=rllib_env(ctx.env_id), env_config=dict(ctx.env_config), normalize_actions=True, clip_actions=False)
-        .env_runners(num_env_runners=ctx.num_env_runners, num_envs_per_env_runner=ctx.envs_per_env_runner,
-                     num_cpus_per_env_runner=ctx.cpus_per_env_runner,
-                     rollout_fragment_length=config.rollout_fragment_length)
-        .learners(num_learners=0, num_gpus_per_learner=ctx.gpus_per_learner)
+        sac
         .rl_module(model_config=DefaultModelConfig(fcnet_hiddens=list(config.hidden), fcnet_activation="relu",
                                                    head_fcnet_hiddens=[]))
         .training(actor_lr=config.actor_lr, critic_lr=config.critic_lr, alpha_lr=config.alpha_lr,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actlab.registry import BuildContext
-from rllib_modules.common.env import rllib_env
+from rllib_modules.common.stack import single_learner_stack
 from rllib_modules.td3.algorithm import MODULE_FIELDS, TD3Config
 from rllib_modules.td3.config import TD3Settings
 from rllib_modules.td3.discrete_actions import DISCRETE_ACTIONS_KEY, discrete_action_reference
@@ -20,18 +20,11 @@ def build_td3(config: TD3Settings, ctx: BuildContext) -> TD3Config:
     (:mod:`rllib_modules.td3.discrete_actions`); every variant built on this config inherits it.
     """
     discrete = discrete_action_reference(ctx.env_id, ctx.env_config, config.nearest_item)
-    td3 = TD3Config()
+    td3 = single_learner_stack(
+        TD3Config(), ctx, rollout_fragment_length=config.rollout_fragment_length, normalize_actions=True, clip_actions=False
+    )
     (
-        td3.api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-        .framework("torch")
-        .environment(env=rllib_env(ctx.env_id), env_config=dict(ctx.env_config), normalize_actions=True, clip_actions=False)
-        .env_runners(
-            num_env_runners=ctx.num_env_runners,
-            num_envs_per_env_runner=ctx.envs_per_env_runner,
-            num_cpus_per_env_runner=ctx.cpus_per_env_runner,
-            rollout_fragment_length=config.rollout_fragment_length,
-        )
-        .learners(num_learners=0, num_gpus_per_learner=ctx.gpus_per_learner)
+        td3
         .rl_module(model_config={"actor_hidden": config.actor_hidden, "critic_hidden": config.critic_hidden,
                                  DISCRETE_ACTIONS_KEY: discrete})
         .training(

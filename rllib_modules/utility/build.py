@@ -15,8 +15,8 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from actlab import registry
 from actlab.registry import BuildContext
 from rllib_modules.common.callbacks import SuccessRateCallback
-from rllib_modules.common.env import rllib_env
 from rllib_modules.common.ppo_learner import ADAM_EPS_KEY
+from rllib_modules.common.stack import single_learner_stack
 from rllib_modules.utility.config import UtilityPPOConfig
 from rllib_modules.utility.learner import PRETRAINING_KEY, UtilityPPOLearner
 from rllib_modules.utility.module import UtilityRLModule
@@ -75,21 +75,8 @@ def build_utility_ppo(config: UtilityPPOConfig, ctx: BuildContext) -> PPOConfig:
             "seed": ctx.seed,
         }
     ppo = (
-        PPOConfig()
-        .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-        .framework("torch")
-        .environment(env=rllib_env(ctx.env_id), env_config=dict(ctx.env_config))
-        .env_runners(
-            num_env_runners=ctx.num_env_runners,
-            num_envs_per_env_runner=ctx.envs_per_env_runner,
-            num_cpus_per_env_runner=ctx.cpus_per_env_runner,
-        )
-        .learners(
-            num_learners=0,
-            num_gpus_per_learner=ctx.gpus_per_learner,
-            learner_class=UtilityPPOLearner,
-            learner_config_dict=learner_config,
-        )
+        single_learner_stack(PPOConfig(), ctx)
+        .learners(learner_class=UtilityPPOLearner, learner_config_dict=learner_config)
         .rl_module(
             rl_module_spec=RLModuleSpec(
                 module_class=UtilityRLModule,
