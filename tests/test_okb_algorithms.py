@@ -371,3 +371,23 @@ def test_weight_choices_are_the_simplex_lattice_or_its_sign_patterns() -> None:
     as_set = {tuple(row) for row in signed.tolist()}
     assert len(as_set) == len(signed) == 8  # 4 axis points + 4 diagonal points, no ±0 duplicates
     assert (0.5, -0.5) in as_set and (1.0, 0.0) in as_set and (-1.0, 0.0) in as_set
+
+
+# okb-uniform and gpi build the same networks as okb and sfols.
+@pytest.mark.parametrize("name", ["okb", "sfols", "sip"])
+def test_each_algorithm_builds_and_iterates_at_the_papers_sizes_with_an_empty_config(local_ray, name: str) -> None:
+    """``config: {}`` is the paper's network sizes (App. F); one short iteration acts, evaluates, picks a task."""
+    entry = get_algorithm(name)
+    settings = entry.config_model.model_validate({"iteration_env_steps": 40, "test_partitions": 1, "sf_vector_states": 2,
+                                                  "mpa_samples": 16, "task_eval_episodes": 1})
+    algo = entry.build(settings, BuildContext(env_id=ENV_ID, env_config={"task": "sequential"}, seed=0)).build_algo()
+    try:
+        module = algo.basis_loop.module
+        assert module.usfa.num_members == 10
+        hidden = [layer.linear.out_features for layer in [module.usfa.obs_embed, *module.usfa.trunk]]
+        assert hidden == [256, 256, 256, 256]
+        metrics = algo.train()["actlab_metrics"]
+        assert algo.basis_loop.env_steps == 40
+        assert np.isfinite(metrics["basis/mean_return"]) and metrics["basis/num_base_policies"] == 1.0
+    finally:
+        algo.stop()
