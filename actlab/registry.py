@@ -81,6 +81,10 @@ class EnvEntry:
     #: ``action_dataset(env_config) -> ActionDataset`` for envs whose actions come with
     #: action observations (None: representations are given by the env only).
     action_dataset: Callable[[dict[str, Any]], ActionDataset] | None = None
+    #: ``action_splits(env_config) -> {split name: action ids}`` for action-set envs whose action
+    #: universe is split into train/validation/test actions (thesis §2.5.2); a discrete policy
+    #: over the training actions is sized by it. None: taken from ``action_dataset`` if any.
+    action_splits: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 class UnknownNameError(KeyError):

@@ -340,8 +340,23 @@ def test_builders_on_gridworld() -> None:
     assert spec.action_space.shape == (co_learned.representation.model.latent_dim,)
 
 
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_nearest_neighbor_on_the_recommender_has_one_output_per_item_of_its_split(split: str) -> None:
+    """The finetuning study (thesis §2.6.4) trains the discrete policy on the test items."""
+    from envs.recommender import item_split
+    from envs.recommender.config import RecommenderConfig
+
+    env_config = RecommenderConfig.model_validate({"split": split, "split_seed": 1}).model_dump()
+    spec = build_nearest_neighbor_ppo(
+        NearestNeighborPPOConfig(), BuildContext(env_id="actlab/Recommender-v0", env_config=env_config, seed=0)
+    ).rl_module_spec
+    items = np.sort(item_split(1)[split])
+    assert spec.model_config["train_action_ids"] == items.tolist() and len(items) == {"train": 5000, "test": 2500}[split]
+    assert np.asarray(spec.model_config["train_action_reprs"]).shape == (len(items), 16)
+
+
 def test_nearest_neighbor_needs_action_splits() -> None:
-    ctx = BuildContext(env_id="actlab/Recommender-v0", env_config={}, seed=0)
+    ctx = BuildContext(env_id="actlab/ItemCollection-v0", env_config={}, seed=0)
     with pytest.raises(ValueError, match="train actions are unknown"):
         build_nearest_neighbor_ppo(NearestNeighborPPOConfig(), ctx)
 

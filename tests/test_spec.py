@@ -186,12 +186,15 @@ def test_cli_run_fails_before_ray_starts(write_spec, capsys, tmp_path: Path, mon
 
     bad = write_spec(MINIMAL_SPEC.replace("utility-ppo", "utlity-ppo"))
     assert main(["run", str(bad)]) == 1
+    # Each section is valid on its own; the pair is not (OKB's family needs reward features).
+    assert main(["run", str(write_spec(MINIMAL_SPEC.replace("utility-ppo", "okb"), "okb.yaml"))]) == 1
     assert main(["run", str(SPECS / "quickstart.yaml"), "--set", "resources.env_runners=5"]) == 1
     uri = f"sqlite:///{tmp_path}/missing_dir/db.sqlite"
     assert main(["run", str(SPECS / "quickstart.yaml"), "--tracking-uri", uri]) == 1
     assert main(["run", str(SPECS / "quickstart.yaml"), "--tracking-uri", "http://127.0.0.1:9"]) == 1
     err = capsys.readouterr().err
     assert "unknown algorithm 'utlity-ppo'" in err
+    assert "algorithm.name: 'okb' cannot run on env 'actlab/GridWorldSkills-v0'" in err and "no reward features" in err
     assert "a trial needs 6 CPUs" in err
     assert "missing_dir' of the SQLite store does not exist" in err
     assert "cannot use the MLflow tracking store 'http://127.0.0.1:9'" in err

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from actlab import PROJECT_ROOT
 from actlab.runner.resources import check_trial_resources, local_capacity, ray_capacity
-from actlab.spec.errors import SpecError
+from actlab.spec.errors import SpecError, SpecProblem
 from actlab.spec.loading import Sweep
 from actlab.spec.models import sweep_spec_model
 from actlab.init_from import resolve_init_sources
@@ -47,6 +48,35 @@ def find_resumable(storage: Path, name: str, sweep_id: str | None) -> Path:
     return candidates[-1]
 
 
+def check_algorithm_builds(trial_specs: list[Any], seeds: list[int], file: str) -> None:
+    """Build the RLlib config of every distinct (algorithm, env) pair of the sweep before Ray starts.
+
+    The schema validates each section on its own; whether an algorithm can run on an
+    environment (a reward-feature env for OKB's family, action splits for a discrete policy
+    over training actions, ...) is only known to the algorithm's builder, which would otherwise
+    first run inside a trial, after Ray started. Builders raise ``ValueError`` for that.
+    """
+    from actlab.runner.trial import build_algorithm_config
+
+    seen: set[str] = set()
+    problems: list[SpecProblem] = []
+    for trial_spec, seed in zip(trial_specs, seeds):
+        key = json.dumps([trial_spec.algorithm.model_dump(mode="json"), trial_spec.env.model_dump(mode="json")],
+                         sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            build_algorithm_config(trial_spec, seed)
+        except ValueError as err:
+            problems.append(SpecProblem(
+                file, "algorithm.name",
+                f"'{trial_spec.algorithm.name}' cannot run on env '{trial_spec.env.name}': {err}",
+            ))
+    if problems:
+        raise SpecError(problems)
+
+
 def run_sweep(
     sweep: Sweep,
     tracking_uri: str | None = None,
@@ -74,9 +104,9 @@ def run_sweep(
         storage_uri = str(storage)
         resume_path = find_resumable(storage, spec.name, resume_id) if (resume or resume_id) else None
 
-    bundles = [
-        sweep_spec_model().model_validate(t.spec).resources.trial_bundles() for t in sweep.trials
-    ]
+    trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
+    bundles = [trial_spec.resources.trial_bundles() for trial_spec in trial_specs]
+    check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], file)
     address = address or os.environ.get("RAY_ADDRESS")
     if not address and not allow_pending:
         check_trial_resources(bundles, local_capacity(), file)

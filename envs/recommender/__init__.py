@@ -54,6 +54,9 @@ ENV_ENTRY = EnvEntry(
     eval_sets={"train": {"split": "train"}, "validation": {"split": "validation"}, "test": {"split": "test"}},
     select_on="validation",
     success_key=None,
+    action_splits=lambda env_config: item_split(
+        int(env_config.get("split_seed", 0)), int(env_config.get("n_items", N_ITEMS))
+    ),
 )
 
 

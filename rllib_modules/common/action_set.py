@@ -126,10 +126,17 @@ def train_action_ids(env_id: str, env_config: Mapping[str, Any]) -> np.ndarray:
     policy trained with ``split: test`` (the finetuning study of thesis §2.6.4) has one
     output per test action.
     """
-    dataset_fn = registry.get_env(env_id).action_dataset
-    if dataset_fn is None:
-        raise ValueError(f"{env_id} has no action splits (EnvEntry.action_dataset); its train actions are unknown")
-    return np.sort(np.asarray(dataset_fn(dict(env_config)).split_ids[env_config.get("split") or "train"], dtype=np.int64))
+    entry = registry.get_env(env_id)
+    if entry.action_splits is not None:
+        splits = entry.action_splits(dict(env_config))
+    elif entry.action_dataset is not None:
+        splits = entry.action_dataset(dict(env_config)).split_ids
+    else:
+        raise ValueError(
+            f"{env_id} has no action splits (EnvEntry.action_splits); its train actions are unknown, so a "
+            "policy with one output per training action cannot be built for it"
+        )
+    return np.sort(np.asarray(splits[env_config.get("split") or "train"], dtype=np.int64))
 
 
 def env_observation_space(env_id: str, env_config: Mapping[str, Any]) -> gym.Space:
