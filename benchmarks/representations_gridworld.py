@@ -22,7 +22,15 @@ the training curves (``curves.png``) and the tables (``table_<kind>.npy``) to ``
 logs everything to MLflow (``--tracking-uri``, default ``sqlite:///<repo>/mlruns.db``,
 experiment ``benchmarks``, run ``representations_gridworld``).
 
-Run:  .venv/bin/python benchmarks/representations_gridworld.py [--steps 1000] [--cache-dir DIR]
+Run:  .venv/bin/python benchmarks/representations_gridworld.py [--steps 1000] [--cache-dir DIR] [--device cuda] [--kinds hvae]
+
+The thesis' budget (40000 steps) takes ~2 hours on two CPU cores; train it where there is an
+accelerator and let the CPU runs reuse it: with ``--cache-dir`` the entry has the key an RL
+trial with the same ``representation.model`` settings and seed looks up (the device is not part
+of the key), e.g.
+  .venv/bin/python benchmarks/representations_gridworld.py --steps 40000 --kinds hvae --device cuda --cache-dir ~/.cache/actlab
+  actlab run tune_specs/ch2_gridworld_representations.yaml --set 'seeds=[0]' --set 'grid={}' \
+      --set algorithm.config.representation.source=hvae --set algorithm.config.representation.model.train_steps=40000
 
 Expect on a 2-CPU laptop (one torch thread): ~6-7e3 observations/s for both models,
 ~3 min of training per model at the default 1000 steps of 64 skills x 16 observations
@@ -46,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+LABELS = {"hvae": "HVAE", "vae": "flat VAE"}
 
 
 def knn_accuracy(
@@ -81,6 +90,8 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "actlab_results" / "benchmarks" / "representations_gridworld")
     parser.add_argument("--cache-dir", type=Path, default=None, help="reuse trained models (rllib_modules.hvae.cache)")
+    parser.add_argument("--device", default="cpu", help="where the models train (e.g. cuda); the cache entry serves CPU runs")
+    parser.add_argument("--kinds", nargs="+", choices=["hvae", "vae"], default=["hvae", "vae"], help="models to train")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{ROOT}/mlruns.db")
     args = parser.parse_args()
 
@@ -110,7 +121,7 @@ def main() -> None:
     )
 
     results = {}
-    for kind in ("hvae", "vae"):
+    for kind in args.kinds:
         started = time.perf_counter()
 
         def log(step: int, m: dict[str, float], kind: str = kind) -> None:
@@ -119,10 +130,10 @@ def main() -> None:
 
         if args.cache_dir is not None:
             res, hit = cached_representation(kind, config, data_spec, train_ids, args.seed, args.cache_dir,
-                                             observations=observations, log_fn=log)
+                                             observations=observations, log_fn=log, device=args.device)
         else:
             res, hit = train_representation(kind, config, observations, train_ids, args.seed, log_fn=log,
-                                            log_every=max(args.steps // 5, 1)), False
+                                            log_every=max(args.steps // 5, 1), device=args.device), False
         print(f"{kind}: {'cache hit' if hit else 'trained'} in {time.perf_counter() - started:.0f} s "
               f"(train {res.meta['train_wall_s']:.0f} s, infer {res.meta['infer_wall_s']:.0f} s)", flush=True)
         results[kind] = (res, hit)
@@ -130,13 +141,13 @@ def main() -> None:
     disp = net_displacement()
     disp_cls = np.unique(disp, axis=0, return_inverse=True)[1].ravel()
     quadrant = displacement_quadrant(disp)
+    learned = {LABELS[kind]: res for kind, (res, _) in results.items()}
     tables = {
-        "HVAE": results["hvae"][0].table,
-        "flat VAE": results["vae"][0].table,
+        **{label: res.table for label, res in learned.items()},
         "hand-engineered": np.asarray(representation_table("hand")),
         "random (16-d)": np.random.default_rng(args.seed).normal(size=(1024, 16)).astype(np.float32),
     }
-    throughput = {"HVAE": results["hvae"][0].meta["obs_per_s"], "flat VAE": results["vae"][0].meta["obs_per_s"]}
+    throughput = {label: res.meta["obs_per_s"] for label, res in learned.items()}
     rows: dict[str, dict[str, float]] = {}
     for name, table in tables.items():
         rows[name] = {
@@ -157,8 +168,8 @@ def main() -> None:
         print(f"{name:<18}{tp:>12}{r['disp_loo']:>10.3f}{r['disp_tr_te']:>13.3f}{r['quad_loo']:>10.3f}{r['quad_tr_te']:>13.3f}")
     print(f"{'majority class':<18}{'-':>12}{majority['disp']:>10.3f}{majority['disp']:>13.3f}"
           f"{majority['quad']:>10.3f}{majority['quad']:>13.3f}")
-    for kind, label in (("hvae", "HVAE"), ("vae", "flat VAE")):
-        c = results[kind][0].curves
+    for label, res in learned.items():
+        c = res.curves
         tail = slice(-50, None)
         print(f"{label}: final (last 50 steps) elbo {np.mean(c['elbo'][tail]):.3f}, recon {np.mean(c['recon_ll'][tail]):.3f}, "
               f"kl_z {np.mean(c['kl_z'][tail]):.3f}, kl_c {np.mean(c['kl_c'][tail]):.3f}")
@@ -166,16 +177,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tsne_path = tsne_plot(
-        {k: tables[k] for k in ("HVAE", "flat VAE", "hand-engineered")},
+        {k: tables[k] for k in (*learned, "hand-engineered")},
         test_ids,
         quadrant[test_ids],
         args.out / "tsne_test_skills.png",
         title="Held-out Grid World skills, coloured by the quadrant of their net displacement",
         seed=args.seed,
     )
-    curves_path = curves_plot({"HVAE": results["hvae"][0].curves, "flat VAE": results["vae"][0].curves},
-                              args.out / "curves.png")
-    for kind in ("hvae", "vae"):
+    curves_path = curves_plot({label: res.curves for label, res in learned.items()}, args.out / "curves.png")
+    for kind in args.kinds:
         np.save(args.out / f"table_{kind}.npy", results[kind][0].table)
     summary = {"rows": rows, "majority": majority, "throughput_obs_per_s": throughput,
                "config": config.model_dump(mode="json"), "seed": args.seed, "split_seed": args.split_seed,
@@ -199,7 +209,7 @@ def main() -> None:
         client.log_metric(run_id, f"{slug[name]}/train_obs_per_s", value)
     for key, value in majority.items():
         client.log_metric(run_id, f"majority/{key}", value)
-    for kind in ("hvae", "vae"):
+    for kind in args.kinds:
         curves = results[kind][0].curves
         for i in range(0, len(curves["step"]), max(len(curves["step"]) // 200, 1)):
             client.log_metric(run_id, f"{kind}/train_elbo", curves["elbo"][i], step=int(curves["step"][i]))

@@ -318,6 +318,7 @@ def test_cache_skips_retraining(observations: np.ndarray, tmp_path, monkeypatch)
     assert not [p for p in (tmp_path / "hvae").iterdir() if p.name.startswith(".tmp")]
     meta = json.loads((entry / "meta.json").read_text())
     assert meta["train_ids"] == [1, 3, 5, 9] and meta["key"] == key
+    assert first.meta["device"] == "cpu"  # where it trained; not part of the key
 
     def boom(*args, **kwargs):
         raise AssertionError("training must not run on a cache hit")

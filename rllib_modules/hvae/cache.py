@@ -129,12 +129,15 @@ def cached_representation(
     cache_dir: str | Path,
     observations: np.ndarray | torch.Tensor | None = None,
     log_fn: LogFn | None = None,
+    device: str | torch.device = "cpu",
 ) -> tuple[TrainedRepresentation, bool]:
     """``(result, hit)``: the cached representation, or a freshly trained and stored one.
 
     ``data_spec`` (JSON-serialisable) names the observations and is part of the key;
     ``observations`` are loaded from it with :func:`load_observations` unless given (a
-    caller passing them is responsible for their matching ``data_spec``).
+    caller passing them is responsible for their matching ``data_spec``). ``device`` is where a
+    miss trains; it is not part of the key (a GPU-trained entry serves CPU runs and the other
+    way round; ``meta.json`` records it).
     """
     key = cache_key(kind, config, data_spec, train_ids, seed)
     entry = cache_entry_dir(cache_dir, key)
@@ -144,6 +147,6 @@ def cached_representation(
             return cached, True
     if observations is None:
         observations = load_observations(data_spec)
-    result = _training.train_representation(kind, config, observations, train_ids, seed, log_fn=log_fn)
+    result = _training.train_representation(kind, config, observations, train_ids, seed, log_fn=log_fn, device=device)
     _store(entry, result, _key_payload(kind, config, data_spec, train_ids, seed), key)
     return result, False

@@ -287,5 +287,6 @@ def train_representation(
         "obs_per_s": trainer.obs_per_s,
         "train_wall_s": trainer.train_wall_s,
         "infer_wall_s": infer_wall_s,
+        "device": str(trainer.device),
     }
     return TrainedRepresentation(kind=kind, config=config, model_state=state, table=table, curves=curves, meta=meta)

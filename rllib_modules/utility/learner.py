@@ -72,7 +72,10 @@ class UtilityPPOLearner(AdamEpsPPOTorchLearner):
         seed = trial_seed if rep.seed is None else rep.seed
         cache_dir = rep.cache_dir or default_cache_dir()
         started = time.perf_counter()
-        result, hit = cached_representation(rep.kind, rep.model, dataset.data_spec, train_ids, seed, cache_dir)
+        # On the Learner's device: a GPU Learner (cluster runs) trains the stage on its GPU.
+        result, hit = cached_representation(
+            rep.kind, rep.model, dataset.data_spec, train_ids, seed, cache_dir, device=self._device
+        )
         table = torch.as_tensor(np.asarray(result.table, dtype=np.float32))
         module = self.module[DEFAULT_MODULE_ID]
         if tuple(module.action_table.shape) != tuple(table.shape):
