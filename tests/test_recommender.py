@@ -16,7 +16,7 @@ from gymnasium.utils.env_checker import check_env
 
 import envs
 from actlab import registry
-from envs.common.action_set import ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
+from envs.common.action_set import ACTION_IDS_KEY, ACTION_MASK_KEY, ACTION_REPRS_KEY, STATE_KEY
 from envs.recommender import (
     ENV_ENTRY,
     ENV_ID,
@@ -263,6 +263,7 @@ def test_set_sampling(split: str, representation: str) -> None:
         else:
             assert reprs.shape == (500, 16)
         np.testing.assert_array_equal(env.representation_table()[ids], reprs)
+        np.testing.assert_array_equal(obs[ACTION_IDS_KEY], ids.astype(np.float32))  # what discrete policies index
         # The set is kept for the whole episode.
         obs2, *_ = env.step(3)
         assert np.array_equal(env.available_item_ids, ids) and np.array_equal(obs2[ACTION_REPRS_KEY], reprs)

@@ -62,6 +62,7 @@ import gymnasium as gym
 import numpy as np
 
 from envs.common.action_set import (
+    ACTION_IDS_KEY,
     ACTION_MASK_KEY,
     ACTION_REPRS_KEY,
     STATE_KEY,
@@ -105,7 +106,11 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self._p_stop = float(cfg.p_stop)
 
         state_space = gym.spaces.Box(-np.inf, np.inf, shape=(self.dim,), dtype=np.float32)
-        self.observation_space = action_set_observation_space(state_space, self.max_actions, self.repr_dim)
+        # Catalog ids of the slots too: a discrete policy over the training items (the
+        # nearest-neighbour baseline, thesis §2.5.3) addresses its outputs by them.
+        self.observation_space = action_set_observation_space(
+            state_space, self.max_actions, self.repr_dim, n_action_ids=cfg.n_items
+        )
         self.action_space = gym.spaces.Discrete(self.max_actions)
 
         # Episode state (set in reset).
@@ -251,4 +256,5 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             STATE_KEY: self._user.astype(np.float32),
             ACTION_REPRS_KEY: self._reprs,
             ACTION_MASK_KEY: self._mask,
+            ACTION_IDS_KEY: self.available_item_ids.astype(np.float32),
         }
