@@ -42,6 +42,13 @@ from envs.recommender.env import RecommenderEnv
 
 ENV_ID = "actlab/Recommender-v0"
 
+
+def _item_splits(env_config: dict) -> dict:
+    """The train/validation/test item ids of ``env_config``'s catalog (the config's own defaults)."""
+    cfg = RecommenderConfig.model_validate(env_config)
+    return item_split(cfg.split_seed, cfg.n_items)
+
+
 #: The registry entry (a module-level singleton, so registering it twice is a no-op).
 ENV_ENTRY = EnvEntry(
     name=ENV_ID,
@@ -54,9 +61,7 @@ ENV_ENTRY = EnvEntry(
     eval_sets={"train": {"split": "train"}, "validation": {"split": "validation"}, "test": {"split": "test"}},
     select_on="validation",
     success_key=None,
-    action_splits=lambda env_config: item_split(
-        int(env_config.get("split_seed", 0)), int(env_config.get("n_items", N_ITEMS))
-    ),
+    action_splits=_item_splits,
 )
 
 

@@ -121,6 +121,7 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self._avail_mu = np.zeros(0, dtype=np.float64)
         self._reprs = np.zeros((self.max_actions, self.repr_dim), dtype=np.float32)
         self._mask = np.zeros(self.max_actions, dtype=np.float32)
+        self._slot_ids = np.full(self.max_actions, -1.0, dtype=np.float32)
         self._steps = 0
         self._done = True
 
@@ -210,6 +211,7 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         mask = np.zeros(self.max_actions, dtype=np.float32)
         mask[:n] = 1.0
         self._mask = mask
+        self._slot_ids = self.available_item_ids.astype(np.float32)
         self._steps = 0
         self._done = False
         return self._obs(), {}
@@ -256,5 +258,5 @@ class RecommenderEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             STATE_KEY: self._user.astype(np.float32),
             ACTION_REPRS_KEY: self._reprs,
             ACTION_MASK_KEY: self._mask,
-            ACTION_IDS_KEY: self.available_item_ids.astype(np.float32),
+            ACTION_IDS_KEY: self._slot_ids,
         }
