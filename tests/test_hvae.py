@@ -397,3 +397,45 @@ def test_tsne_separates_clusters_and_plots_write_png(tmp_path) -> None:
     import matplotlib.pyplot as plt  # no pyplot figure was left open
 
     assert plt.get_fignums() == []
+
+
+def _representations_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "representations_gridworld.py"
+    spec = importlib.util.spec_from_file_location("representations_gridworld", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_move_readout_scores_hand_table_perfect_and_random_at_chance() -> None:
+    from envs.gridworld_skills import representation_table, skill_split
+    from envs.gridworld_skills.skills import skill_deltas_xy
+
+    bench = _representations_benchmark()
+    split = skill_split(0)
+    train_ids, test_ids = np.asarray(split["train"]), np.asarray(split["test"])
+    moves_xy = skill_deltas_xy()
+    assert bench.move_readout(np.asarray(representation_table("hand")), moves_xy, train_ids, test_ids) == (1.0, 1.0)
+    # A rotated + shifted copy is still linearly readable.
+    rot = np.linalg.qr(np.random.default_rng(0).normal(size=(10, 10)))[0]
+    rotated = np.asarray(representation_table("hand")) @ rot + 3.0
+    assert bench.move_readout(rotated, moves_xy, train_ids, test_ids) == (1.0, 1.0)
+    random_table = np.random.default_rng(0).normal(size=(1024, 16))
+    move_acc, seq_acc = bench.move_readout(random_table, moves_xy, train_ids, test_ids)
+    assert 0.15 < move_acc < 0.35 and seq_acc < 0.02
+    # Only the first move encoded: that move right, the others at chance.
+    first_only = moves_xy[:, 0, :].astype(np.float64)
+    move_acc, seq_acc = bench.move_readout(first_only, moves_xy, train_ids, test_ids)
+    assert 0.3 < move_acc < 0.5 and seq_acc < 0.05
+
+
+def test_benchmark_overrides_parse_as_yaml() -> None:
+    bench = _representations_benchmark()
+    assert bench.parse_overrides(["lr=0.003", "q_phi_batch_norm=global", "xy_unit_cells=null"]) == {
+        "lr": 0.003, "q_phi_batch_norm": "global", "xy_unit_cells": None
+    }
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        bench.parse_overrides(["lr"])
