@@ -285,6 +285,32 @@ def test_training_decreases_loss_and_is_deterministic(observations: np.ndarray) 
     np.testing.assert_allclose(infer_representations(r1.build_model(), observations), r1.table, atol=1e-6)
 
 
+def test_step_features_are_the_moves_and_targets_stay_coordinates(observations: np.ndarray) -> None:
+    from rllib_modules.hvae.networks import featurize
+
+    obs = torch.as_tensor(observations[:5].astype(np.int64))  # (5, 16, 6, 2)
+    plain = featurize(obs, tiny_config())
+    stepped = featurize(obs, tiny_config(xy_step_features=True))
+    assert plain.x_BNTF.shape[-1] == 2 and stepped.x_BNTF.shape[-1] == 4
+    assert tiny_config(xy_step_features=True).feature_dim == 4 and tiny_config(xy_step_features=True).output_dim == 2
+    torch.testing.assert_close(stepped.x_BNTF[..., :2], plain.x_BNTF)
+    torch.testing.assert_close(stepped.target_BNtF, plain.target_BNtF)
+    steps = stepped.x_BNTF[..., 2:].numpy()
+    assert np.all(steps[:, :, 0] == 0)
+    np.testing.assert_array_equal(steps[:, :, 1:], np.diff(observations[:5].astype(np.float32), axis=2))
+    # Away from the play grid's edges every step is one of the four unit moves.
+    assert set(np.abs(steps[:, :, 1:]).sum(-1).ravel().tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("kind", ["hvae", "vae"])
+def test_step_feature_training_runs_and_keys_apart(observations: np.ndarray, kind: str) -> None:
+    cfg = tiny_config(xy_step_features=True, train_steps=20, lr=1e-2)
+    r = train_representation(kind, cfg, observations, np.arange(0, 1024, 64), seed=0)
+    assert r.table.shape == (1024, 4) and np.all(np.isfinite(r.table)) and np.all(np.isfinite(r.curves["loss"]))
+    spec = {"source": "test"}
+    assert cache_key(kind, cfg, spec, np.arange(4), 0) != cache_key(kind, tiny_config(train_steps=20, lr=1e-2), spec, np.arange(4), 0)
+
+
 @pytest.mark.parametrize("kind", ["hvae", "vae"])
 def test_one_hot_training_runs(observations: np.ndarray, kind: str) -> None:
     logged = []

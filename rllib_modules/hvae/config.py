@@ -59,6 +59,19 @@ class HVAEConfig(BaseModel):
             "displacement accuracy 0.69 with 8, 0.57 with 4, 0.39 with [-1, 1]; one seed)."
         ),
     )
+    xy_step_features: bool = Field(
+        False,
+        description=(
+            "'xy' only: the encoders also see each state's step from the previous state, "
+            "(x_t - x_{t-1}) in grid cells (zero at t = 0), next to the scaled coordinates "
+            "(F = 2S). The decoder still reconstructs the coordinates only. Unspecified in the "
+            "thesis, which encodes the states; off = the thesis' input. A skill is its moves, "
+            "and from the coordinates alone the Bi-LSTM must learn to subtract consecutive "
+            "inputs of magnitude up to ~5 at a resolution of 1/8: on the laptop budget it "
+            "encodes the moves far faster when it sees the steps (measured in "
+            "benchmarks/representations_gridworld.py, see the README)."
+        ),
+    )
     grid_size: int = Field(
         80,
         ge=2,
@@ -248,5 +261,12 @@ class HVAEConfig(BaseModel):
 
     @property
     def feature_dim(self) -> int:
-        """Features per state F: S for 'xy', S * grid_size for 'one_hot'."""
+        """Features per state F: S for 'xy' (2S with ``xy_step_features``), S * grid_size for 'one_hot'."""
+        if self.data_type == "xy":
+            return 2 * self.state_dim if self.xy_step_features else self.state_dim
+        return self.state_dim * self.grid_size
+
+    @property
+    def output_dim(self) -> int:
+        """Decoded values per state: S coordinates for 'xy', S * grid_size logits for 'one_hot'."""
         return self.state_dim if self.data_type == "xy" else self.state_dim * self.grid_size

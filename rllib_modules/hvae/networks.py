@@ -45,7 +45,8 @@ class Featurized:
     """Model inputs and reconstruction targets of a batch of raw observations."""
 
     x_BNTF: torch.Tensor
-    """Features of every state: 'xy' scaled coordinates, 'one_hot' concatenated one-hots."""
+    """Features of every state: 'xy' scaled coordinates (then the steps in cells with
+    ``xy_step_features``), 'one_hot' concatenated one-hots."""
     target_BNtF: torch.Tensor | None
     """'xy': scaled coordinates of the future states (Gaussian targets); None for 'one_hot'."""
     target_idx_BNtS: torch.Tensor | None
@@ -55,7 +56,9 @@ class Featurized:
 def featurize(obs_BNTS: torch.Tensor, config: HVAEConfig) -> Featurized:
     """Featurise raw observations ``(B, N, T, S)`` (any numeric dtype) for ``config.data_type``.
 
-    - ``'xy'``: ``x = (obs - (grid_size - 1) / 2) / xy_unit`` (default: in [-1, 1]).
+    - ``'xy'``: ``x = (obs - (grid_size - 1) / 2) / xy_unit``; with ``xy_step_features``
+      followed by ``obs_t - obs_{t-1}`` (zero at ``t = 0``). Targets are the scaled
+      coordinates of states ``1..T-1``.
     - ``'one_hot'``: ``obs`` may be integer coordinates ``(..., S)`` or already one-hot
       ``(..., S * grid_size)`` (e.g. from ``load_action_observations_one_hot``); features are
       the concatenated one-hots, targets the integer cells.
@@ -64,8 +67,13 @@ def featurize(obs_BNTS: torch.Tensor, config: HVAEConfig) -> Featurized:
     if config.data_type == "xy":
         if obs_BNTS.shape[-1] != s:
             raise ValueError(f"'xy' observations must end in state_dim={s}; got shape {tuple(obs_BNTS.shape)}")
-        x = (obs_BNTS.to(torch.float32) - (g - 1) / 2.0) / config.xy_unit
-        return Featurized(x_BNTF=x, target_BNtF=x[..., 1:, :], target_idx_BNtS=None)
+        obs = obs_BNTS.to(torch.float32)
+        x = (obs - (g - 1) / 2.0) / config.xy_unit
+        target = x[..., 1:, :]
+        if config.xy_step_features:
+            steps = torch.cat([torch.zeros_like(obs[..., :1, :]), obs[..., 1:, :] - obs[..., :-1, :]], dim=-2)
+            x = torch.cat([x, steps], dim=-1)
+        return Featurized(x_BNTF=x, target_BNtF=target, target_idx_BNtS=None)
     if obs_BNTS.shape[-1] == s:
         idx = obs_BNTS.long()
     elif obs_BNTS.shape[-1] == s * g:
@@ -259,7 +267,7 @@ class TrajectoryDecoder(nn.Module):
         self.fc_cond = nn.ModuleList(nn.Linear(d, h) for d in cond_dims)
         self.initial_state = mlp(f, h, config.mlp_layers, h)
         self.lstm = nn.LSTM(h, h, batch_first=True)
-        out = 2 * f if config.data_type == "xy" else f
+        out = 2 * config.output_dim if config.data_type == "xy" else config.output_dim
         self.head = mlp(h, h, config.mlp_layers, out)
 
     def forward(self, conds: Sequence[torch.Tensor], x0_BNF: torch.Tensor, n_steps: int) -> DecodedTrajectory:
@@ -277,7 +285,7 @@ class TrajectoryDecoder(nn.Module):
             return DecodedTrajectory(logits_BNtF=params)
         mean, raw_logvar = params.chunk(2, dim=-1)
         if self.config.decoder_residual:
-            mean = mean + x0_BNF.unsqueeze(2)
+            mean = mean + x0_BNF[..., : self.config.state_dim].unsqueeze(2)
         lo = 2.0 * math.log(self.config.decoder_min_std_cells / self.config.xy_unit)
         logvar = lo + F.softplus(raw_logvar - lo)
         return DecodedTrajectory(mean_BNtF=mean, logvar_BNtF=logvar)
