@@ -107,16 +107,13 @@ def move_readout(
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs (VALUE parsed as YAML) -> HVAEConfig field overrides."""
-    import yaml
+    """``KEY=VALUE`` pairs (VALUE parsed as YAML, as ``actlab run --set``) -> HVAEConfig field overrides."""
+    from actlab.spec import SpecError, parse_override
 
-    overrides: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--set expects KEY=VALUE (an HVAEConfig field); got {pair!r}")
-        overrides[key.strip()] = yaml.safe_load(value)
-    return overrides
+    try:
+        return dict(parse_override(pair) for pair in pairs)
+    except SpecError as exc:
+        raise SystemExit(f"--set expects KEY=VALUE (an HVAEConfig field): {exc}") from None
 
 
 def majority_rate(labels: np.ndarray, ids: np.ndarray) -> float:
@@ -162,11 +159,13 @@ def main() -> None:
     split = skill_split(args.split_seed)
     train_ids, test_ids = np.asarray(split["train"]), np.asarray(split["test"])
     config = HVAEConfig(
-        batch_size=args.batch_size,
-        obs_per_action=args.obs_per_action,
-        train_steps=args.steps,
-        inference_obs_per_action=args.inference_obs,
-        **parse_overrides(args.overrides),
+        **{
+            "batch_size": args.batch_size,
+            "obs_per_action": args.obs_per_action,
+            "train_steps": args.steps,
+            "inference_obs_per_action": args.inference_obs,
+            **parse_overrides(args.overrides),  # --set wins over the flags above
+        }
     )
 
     results = {}
