@@ -207,6 +207,28 @@ def test_module_acts_by_gpi_until_omega_is_trained_and_ok_with_identity_omega_is
         algo.stop()
 
 
+def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
+    """The diagnostic that tells a drop caused by ω from one caused by the base policies: with
+    ω(s, w) = w the two evaluations are the same policy and must agree exactly."""
+    algo = _build("okb")
+    try:
+        metrics = algo.train()["actlab_metrics"]
+        assert {"basis/mean_return", "basis/gpi_mean_return"} <= set(metrics)
+        loop = algo.basis_loop
+        loop.module.keyboard.meta_policy = TaskMetaPolicy()
+        out = loop.evaluate()
+        assert out["gpi_mean_return"] == out["mean_return"]
+        np.testing.assert_allclose(loop.test_task_returns(loop.module.gpi_actions), loop.test_task_returns(loop.module.act))
+    finally:
+        algo.stop()
+    algo = _build("sfols")
+    try:
+        metrics = algo.train()["actlab_metrics"]
+        assert "basis/mean_return" in metrics and "basis/gpi_mean_return" not in metrics  # GPI is its policy
+    finally:
+        algo.stop()
+
+
 def test_checkpoint_restores_the_basis_and_the_networks(local_ray, tmp_path: Path) -> None:
     algo = _build("okb")
     try:

@@ -531,8 +531,8 @@ class BasisLoop:
 
     # --- evaluation on the test tasks --------------------------------------------------------------
     @torch.no_grad()
-    def evaluate(self) -> dict[str, float]:
-        """Discounted return of the run's policy on every test task, all tasks in lock-step."""
+    def test_task_returns(self, act: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> np.ndarray:
+        """``returns_M``: discounted return of ``act(obs_BS, w_BD)`` on every test task, all in lock-step."""
         w_MD = self.test_w_MD
         w_MD_t = torch.as_tensor(w_MD, dtype=torch.float32)
         M = len(w_MD)
@@ -545,11 +545,26 @@ class BasisLoop:
                 discount_M[m] *= self.gamma
 
             seeds = [7_000_003 * (self.seed + 1) + 1000 * episode + m for m in range(M)]
-            run_lockstep(self.eval_envs, seeds, lambda obs_BS, active: self.module.act(obs_BS, w_MD_t[active]).numpy(), on_step)
-        returns_M = returns_EM.mean(axis=0)
-        out = {"mean_return": float(returns_M.mean())}
-        if self.reference_ND is not None:
-            out["mean_normalised_return"] = float(normalised_returns(returns_M, w_MD, self.reference_ND).mean())
+            run_lockstep(self.eval_envs, seeds, lambda obs_BS, active: act(obs_BS, w_MD_t[active]).numpy(), on_step)
+        return returns_EM.mean(axis=0)
+
+    def evaluate(self) -> dict[str, float]:
+        """The run's policy on the test tasks (``mean_return``, ``mean_normalised_return``).
+
+        With an option keyboard whose ω is trained, GPI over the same Π (the OK with z = w) is
+        evaluated too, as ``gpi_mean_return`` / ``gpi_mean_normalised_return``: it tells a drop of
+        the OK's return caused by ω (TrainOK) apart from one caused by the base policies (NewPolicy).
+        """
+        out: dict[str, float] = {}
+        policies = {"": self.module.act}
+        if self.module.keyboard is not None and bool(self.module.ok_ready):
+            policies["gpi_"] = self.module.gpi_actions
+        for prefix, act in policies.items():
+            returns_M = self.test_task_returns(act)
+            out[f"{prefix}mean_return"] = float(returns_M.mean())
+            if self.reference_ND is not None:
+                normalised_M = normalised_returns(returns_M, self.test_w_MD, self.reference_ND)
+                out[f"{prefix}mean_normalised_return"] = float(normalised_M.mean())
         return out
 
     def train_returns(self) -> list[float]:
