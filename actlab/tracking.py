@@ -304,10 +304,10 @@ class MLflowTrackingCallback:
         from mlflow.entities import Metric
 
         run_id = self.run_for_trial(trial)
-        if isinstance(result.get("actlab/pretraining"), dict):
-            self.link_pretraining(run_id, result["actlab/pretraining"])
-        if isinstance(result.get("actlab/init_reinit"), list):
-            self.client.set_tag(run_id, "actlab.init_reinit", json.dumps(result["actlab/init_reinit"]))
+        if isinstance(result.get("actlab/pretraining"), str):  # trial.pretraining_report, JSON-encoded
+            self.link_pretraining(run_id, json.loads(result["actlab/pretraining"]))
+        if isinstance(result.get("actlab/init_reinit"), str):  # a JSON list of parameter names
+            self.client.set_tag(run_id, "actlab.init_reinit", result["actlab/init_reinit"])
         step = int(result.get("env_steps", 0))
         iteration = int(result.get("iteration", 0))
         if iteration <= self._last_iteration.get(run_id, 0):

@@ -149,7 +149,9 @@ def pretraining_report(algo: Any) -> dict[str, Any]:
     obs_per_s = info.get("meta", {}).get("obs_per_s")
     if isinstance(obs_per_s, (int, float)):
         metrics["pretraining/obs_per_s"] = float(obs_per_s)
-    return {"actlab/pretraining": info, **metrics}
+    # A JSON string, not a dict: Tune flattens dicts into its other loggers, and TensorBoard's
+    # warns on every list-valued leaf (the artifact paths); the MLflow callback parses it back.
+    return {"actlab/pretraining": json.dumps(info, default=str), **metrics}
 
 
 def _save_checkpoint(algo: Any, state: TrialState, best_dir: Path, target: Path) -> None:
@@ -189,7 +191,7 @@ def run_trial(config: dict[str, Any]) -> None:
     if checkpoint is None and trial.init_from is not None:
         init = spec.init_from
         kept = load_initial_weights(algo, trial.init_from["path"], init.reinit, init.reinit_mismatched_shapes)
-        first_report["actlab/init_reinit"] = kept
+        first_report["actlab/init_reinit"] = json.dumps(kept)  # a string: TensorBoard warns on list results
     plan = make_eval_plan(spec)
     stop, evaluation = spec.stop, spec.evaluation
     algorithm_name, env_name = spec.algorithm.name, spec.env.name
