@@ -321,6 +321,72 @@ def test_weight_choice_td_loss_by_hand() -> None:
         torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
 
 
+def test_weight_choice_td_loss_discounts_each_smdp_row_by_its_own_duration() -> None:
+    """SMDP Q-learning: target R + γ^τ max q(s'), τ per row; τ = 1 everywhere is the one-step loss."""
+    from rllib_modules.okb.reward_meta import WeightChoiceQ, weight_choice_td_loss
+
+    torch.manual_seed(1)
+    q, q_target = WeightChoiceQ(3, 3, [4]), WeightChoiceQ(3, 3, [4])
+    obs, next_obs = torch.randn(4, 3), torch.randn(4, 3)
+    choice, reward = torch.tensor([0, 2, 1, 0]), torch.randn(4)
+    terminated, duration = torch.tensor([0.0, 0.0, 1.0, 0.0]), torch.tensor([1.0, 3.0, 7.0, 12.0])
+    loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, duration_B=duration, double_q=False)
+    with torch.no_grad():
+        expected = 0.0
+        for b in range(4):
+            bootstrap = max(q_target(next_obs[b : b + 1])[0].tolist())
+            target = reward[b] + 0.9 ** int(duration[b]) * (1 - terminated[b]) * bootstrap
+            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 4
+    torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+    one_step = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, duration_B=torch.ones(4))
+    torch.testing.assert_close(one_step, weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9))
+
+
+def test_held_choices_keep_a_weight_until_a_feature_fires_the_episode_ends_or_time_runs_out() -> None:
+    from rllib_modules.okb.reward_meta import HeldChoices
+
+    held = HeldChoices(3, max_steps=3)
+    assert held.pick([0, 1, 2], np.array([2, 1, 0])).tolist() == [2, 1, 0]  # first step: the proposals
+    held.observe(0, np.array([0.0, 1.0]), episode_ended=False)  # env 0 picked an item up
+    held.observe(1, np.zeros(2), episode_ended=True)  # env 1's episode ended
+    held.observe(2, np.zeros(2), episode_ended=False)  # env 2's option runs on
+    assert [held.needs_choice(i) for i in range(3)] == [True, True, False]
+    assert held.pick([0, 1, 2], np.array([0, 0, 2])).tolist() == [0, 0, 0]  # env 2 keeps its 0
+    assert held.pick([2], np.array([1])).tolist() == [0]  # env 2's third step, still held
+    assert held.needs_choice(2) and held.pick([2], np.array([1])).tolist() == [1]  # max_steps reached
+    per_step = HeldChoices(1, max_steps=1)  # choice_termination 'step'
+    assert [int(per_step.pick([0], np.array([k]))[0]) for k in (0, 2, 1)] == [0, 2, 1]
+
+
+def test_sip_stores_one_smdp_row_per_option_ended_by_an_item_or_its_time_limit(local_ray) -> None:
+    """On the real Item Collection env: every SIP meta row is an option whose return is γ^(τ−1) times the
+    reward of the pick-up that ended it (±1 on the sequential task), or 0 when time or the episode ran out."""
+    algo = _build("sip", target="env_reward", basis_iterations=2, task_eval_episodes=2, env_task="sequential",
+                  choice_max_steps=6, learning_starts=10_000)
+    try:
+        loop = algo.basis_loop
+        for _ in range(3):  # two basis iterations (e1, e2), then 200 meta steps
+            algo.train()
+        replay, gamma = loop.reward_replay, loop.gamma
+        n = len(replay)
+        duration, ret = replay.duration[:n], replay.phi_D[:n, 0]
+        assert 200 / 6 <= n < 200 and (duration >= 1).all() and (duration <= 6).all()
+        assert duration.sum() <= 200  # the option still running when the call ended is not stored
+        picked = ret != 0
+        assert picked.any() and (duration[~picked] == 6).sum() >= 1
+        np.testing.assert_allclose(np.abs(ret[picked]), gamma ** (duration[picked] - 1), rtol=1e-5)
+        per_step = _build("sip", target="env_reward", basis_iterations=2, env_task="sequential",
+                          choice_termination="step", learning_starts=10_000)
+        try:
+            for _ in range(3):
+                per_step.train()
+            assert len(per_step.basis_loop.reward_replay) == 200  # one row per env step
+        finally:
+            per_step.stop()
+    finally:
+        algo.stop()
+
+
 def test_reward_critic_reuses_the_ok_losses_as_a_scalar_td_target() -> None:
     from rllib_modules.okb.option_keyboard import ok_critic_loss, training_mode
     from rllib_modules.okb.reward_meta import RewardMetaCritic, RewardMetaPolicy

@@ -34,6 +34,9 @@ Choices where the paper is silent (ALGORITHMS.md §5.3–§5.5), documented here
   policy (``"per_policy"``).
 - **TrainOK's buffer** persists across the TrainOK calls of one OK-LS run and is cleared when Π
   changes (its z → action mapping is Π's).
+- **SIP's meta-policy** holds each weight choice as an option until a reward feature fires, the
+  episode ends or ``choice_max_steps`` pass (``choice_termination="feature"``; SMDP DQN rows), in
+  training and in the ``task/*`` evaluation alike; ``"step"`` re-chooses every step.
 - **RemoveDominated** keeps the newest base policy (a noisy estimate must not delete what was just
   learned); removed tasks stay "visited".
 - **Returns** are discounted with the run's γ, ``Σ_t γ^t w·φ_t`` from the reset state; the
@@ -58,8 +61,12 @@ from rllib_modules.okb.linear_support import corner_priority, corner_weights, no
 from rllib_modules.okb.module import OKBRLModule
 from rllib_modules.okb.optimality import ok_mean_positive_advantages, select_task
 from rllib_modules.okb.replay import FeatureReplay
+from rllib_modules.okb.reward_meta import HeldChoices
 
 __all__ = ["BasisLoop", "BasisState", "default_test_partitions", "normalised_returns", "run_lockstep"]
+
+#: ``(act(obs_BS, active) -> actions_B, observe(i, info) or None)``: one chunk's acting in evaluation.
+EpisodePolicy = tuple[Callable[[torch.Tensor, list[int]], torch.Tensor], Callable[[int, dict[str, Any]], None] | None]
 
 
 def default_test_partitions(d: int) -> int:
@@ -469,61 +476,118 @@ class BasisLoop:
 
     def train_reward_meta(self, steps: int) -> dict[str, float]:
         cfg = self.cfg
-        module, replay = self.module, self.reward_replay
+        module = self.module
         self.collector.reset()
         losses: list[float] = []
-        for t in range(steps):
-            progress = min(1.0, (self.meta_env_steps + t) / cfg.choice_epsilon_steps)
-            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * progress
-            obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
-            actions_B, meta_BX = module.reward_meta_actions(obs_1S, explore=True, epsilon=epsilon, generator=self.torch_rng)
-            obs, _, next_obs, terminated, _ = self.collector.step(int(actions_B[0]), None)
-            reward_1 = np.array([self.collector.reward], dtype=np.float32)
-            if module.reward_policy is not None:
-                replay.add(obs, int(actions_B[0]), reward_1, next_obs, terminated, z=meta_BX[0].numpy())
-            else:
-                replay.add(obs, int(meta_BX[0]), reward_1, next_obs, terminated, z=np.zeros(self.d, dtype=np.float32))
-            self.env_steps += 1
-            if len(replay) < cfg.batch_size:
-                continue
-            self._ok_credit += cfg.meta_updates_per_step
-            while self._ok_credit >= 1.0:
-                self._ok_credit -= 1.0
-                batch = replay.sample(cfg.batch_size)
-                if module.reward_policy is not None:
-                    losses.append(self.learner.reward_ok_update(batch, self.gamma))
-                else:
-                    losses.append(self.learner.choice_update(batch, self.gamma))
+        if module.reward_policy is not None:
+            self._train_reward_ok(steps, losses)
+        else:
+            self._train_weight_choice(steps, losses)
         with torch.no_grad():
             module.reward_ready.fill_(True)
         return {"reward_meta_loss": float(np.mean(losses)) if losses else float("nan")}
 
+    def _reward_meta_updates(self, update: Callable[[dict[str, torch.Tensor], float], float], losses: list[float]) -> None:
+        """The meta-policy's gradient steps owed after one env step (``meta_updates_per_step``)."""
+        if len(self.reward_replay) < self.cfg.batch_size:
+            return
+        self._ok_credit += self.cfg.meta_updates_per_step
+        while self._ok_credit >= 1.0:
+            self._ok_credit -= 1.0
+            losses.append(update(self.reward_replay.sample(self.cfg.batch_size), self.gamma))
+
+    def _train_reward_ok(self, steps: int, losses: list[float]) -> None:
+        """ω(s) → z for the env's reward, Alg. 3 with the reward as a 1-d feature (a new z every step)."""
+        for _ in range(steps):
+            obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
+            actions_B, z_BD = self.module.reward_meta_actions(obs_1S, explore=True, generator=self.torch_rng)
+            obs, _, next_obs, terminated, _ = self.collector.step(int(actions_B[0]), None)
+            reward_1 = np.array([self.collector.reward], dtype=np.float32)
+            self.reward_replay.add(obs, int(actions_B[0]), reward_1, next_obs, terminated, z=z_BD[0].numpy())
+            self.env_steps += 1
+            self._reward_meta_updates(self.learner.reward_ok_update, losses)
+
+    def _train_weight_choice(self, steps: int, losses: list[float]) -> None:
+        """SIP's DQN over the weight choices, ε-greedy; each choice is held as an option and stored as one
+        SMDP row ``(s, k, Σ γ^i r_i, s', terminated, τ)`` when it ends (``choice_termination``)."""
+        cfg, module = self.cfg, self.module
+        held = HeldChoices(1, cfg.choice_max_steps if cfg.choice_termination == "feature" else 1)
+        no_z = np.zeros(self.d, dtype=np.float32)
+        start_obs, option_return, discount, duration = self.collector.obs, 0.0, 1.0, 0
+        for t in range(steps):
+            progress = min(1.0, (self.meta_env_steps + t) / cfg.choice_epsilon_steps)
+            epsilon = cfg.epsilon_start + (cfg.epsilon_end - cfg.epsilon_start) * progress
+            obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
+            if held.needs_choice(0):
+                start_obs, option_return, discount, duration = self.collector.obs, 0.0, 1.0, 0
+            proposal_1 = module.weight_choice(obs_1S, epsilon=epsilon, generator=self.torch_rng).numpy()
+            k_1 = held.pick([0], proposal_1)
+            action = int(module.choice_actions(obs_1S, torch.from_numpy(k_1))[0])
+            _, phi, next_obs, terminated, ended = self.collector.step(action, None)
+            option_return += discount * self.collector.reward
+            discount *= self.gamma
+            duration += 1
+            held.observe(0, phi, ended)
+            if held.needs_choice(0):
+                reward_1 = np.array([option_return], dtype=np.float32)
+                self.reward_replay.add(start_obs, int(k_1[0]), reward_1, next_obs, terminated, z=no_z, duration=duration)
+            self.env_steps += 1
+            self._reward_meta_updates(self.learner.choice_update, losses)
+
     @torch.no_grad()
-    def _run_episodes(self, act: Callable[[torch.Tensor], torch.Tensor], episodes: int, seed: int) -> tuple[float, float]:
-        """Mean undiscounted env return and success rate of ``act`` over ``episodes`` lock-step episodes."""
+    def _run_episodes(self, make_policy: Callable[[], EpisodePolicy], episodes: int, seed: int) -> tuple[float, float]:
+        """Mean undiscounted env return and success rate over ``episodes`` lock-step episodes, run in
+        chunks of ``len(eval_envs)``; ``make_policy()`` gives each chunk a fresh ``(act, observe)``:
+        ``act(obs_BS, active)`` chooses the actions of the running envs, ``observe(i, info)`` (or None)
+        sees every step of env ``i``."""
         returns = np.zeros(episodes)
         successes = np.zeros(episodes, dtype=bool)
         for done in range(0, episodes, len(self.eval_envs)):
             envs = self.eval_envs[: episodes - done]
+            act, observe = make_policy()
 
-            def on_step(i: int, reward: float, info: dict[str, Any], done: int = done) -> None:
+            def on_step(i: int, reward: float, info: dict[str, Any], done: int = done, observe=observe) -> None:
                 returns[done + i] += reward
                 successes[done + i] |= bool(info.get("success", False))
+                if observe is not None:
+                    observe(i, info)
 
             seeds = [seed + done + i for i in range(len(envs))]
-            run_lockstep(envs, seeds, lambda obs_BS, active: act(obs_BS).numpy(), on_step)
+            run_lockstep(envs, seeds, lambda obs_BS, active, act=act: act(obs_BS, active).numpy(), on_step)
         return float(returns.mean()), float(successes.mean())
+
+    def _held_choice_policy(self) -> EpisodePolicy:
+        """SIP's greedy acting for one chunk of evaluation episodes, choices held as options."""
+        cfg, module = self.cfg, self.module
+        held = HeldChoices(len(self.eval_envs), cfg.choice_max_steps if cfg.choice_termination == "feature" else 1)
+
+        def act(obs_BS: torch.Tensor, active: list[int]) -> torch.Tensor:
+            k_B = held.pick(active, module.weight_choice(obs_BS).numpy())
+            return module.choice_actions(obs_BS, torch.from_numpy(k_B))
+
+        def observe(i: int, info: dict[str, Any]) -> None:
+            # An env whose episode ended leaves the chunk, so only the features end options here.
+            held.observe(i, np.asarray(info["features"]), episode_ended=False)
+
+        return act, observe
 
     def evaluate_reward(self) -> dict[str, float]:
         """Greedy return on the env's own reward: the meta-policy's, or each GPI line's ('none')."""
         cfg, module = self.cfg, self.module
         seed = 5_000_011 * (self.seed + 1)
         if cfg.reward_meta != "none":
-            ret, success = self._run_episodes(lambda o: module.reward_meta_actions(o)[0], cfg.task_eval_episodes, seed)
+            if cfg.reward_meta == "discrete":
+                make_policy = self._held_choice_policy
+            else:
+                def make_policy() -> EpisodePolicy:
+                    return (lambda obs_BS, active: module.reward_meta_actions(obs_BS)[0]), None
+            ret, success = self._run_episodes(make_policy, cfg.task_eval_episodes, seed)
             return {"task/return_mean": ret, "task/success_rate": success}
         out: dict[str, float] = {}
         for k, w_D in enumerate(module.choice_weights):
-            ret, success = self._run_episodes(lambda o, w=w_D: module.gpi_actions(o, w.expand(len(o), -1)), cfg.task_eval_episodes, seed)
+            def make_policy(w_D: torch.Tensor = w_D) -> EpisodePolicy:
+                return (lambda obs_BS, active: module.gpi_actions(obs_BS, w_D.expand(len(obs_BS), -1))), None
+            ret, success = self._run_episodes(make_policy, cfg.task_eval_episodes, seed)
             out[f"task/gpi_return_w{k}"] = ret
             out[f"task/gpi_success_w{k}"] = success
         out["task/return_mean"] = max(v for key, v in out.items() if key.startswith("task/gpi_return"))

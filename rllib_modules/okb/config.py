@@ -123,6 +123,17 @@ class BasisSettings(BaseModel):
         True,
         description="'discrete': double-DQN targets (unspecified for SIP; plain max overestimates near-equal choices and flips between them).",
     )
+    choice_termination: Literal["feature", "step"] = Field(
+        "feature",
+        description=(
+            "'discrete': when a choice k ends. 'feature': it is held as an option until a reward feature fires "
+            "(φ ≠ 0), the episode ends or choice_max_steps pass; SMDP DQN targets (the option keyboard's "
+            "termination, Barreto et al. 2019; unspecified for SIP). 'step': a new choice every step."
+        ),
+    )
+    choice_max_steps: int = Field(
+        20, ge=1, description="'discrete' with choice_termination 'feature': longest option (env steps; Item Collection's torus is 10 x 10)."
+    )
     choice_epsilon_steps: int = Field(
         10_000, ge=1, description="'discrete': meta env steps over which ε decays linearly from epsilon_start to epsilon_end."
     )

@@ -17,7 +17,9 @@ Acting (no learning here; the Learner updates the networks):
 - :meth:`gpi_actions` — ``argmax_a max_j ψ(s, a, w_j)·w`` (Eq. 3; SFOLS acts with it);
 - :meth:`ok_actions` — ``π^GPI(s, ω(s, w); Π)`` (Eq. 7), with Alg. 3's noise when exploring;
 - ``_forward_inference`` — the OK once ω is trained, else GPI, for ``task_w`` (set from the env
-  config, so the platform's generic evaluation measures the env's own task).
+  config, so the platform's generic evaluation measures the env's own task). A forward pass holds no
+  state, so SIP served this way re-chooses its weight every step; the algorithm's own evaluation
+  (``task/*``) holds choices as options (``choice_termination``).
 
 Run it through the platform, e.g. ``actlab run tune_specs/okb_minecart.yaml``.
 """
@@ -157,13 +159,26 @@ class OKBRLModule(TorchRLModule):
                 cfg = self.settings
                 z_BD = explore_z(z_BD, cfg.meta_noise_sigma, cfg.meta_noise_clip, generator=generator)
             return gpi(psi_BJAD, z_BD).actions_B, z_BD
+        k_B = self.weight_choice(obs_BS, epsilon=epsilon if explore else 0.0, generator=generator)
+        return gpi(psi_BJAD, self.choice_weights[k_B]).actions_B, k_B
+
+    @torch.no_grad()
+    def weight_choice(
+        self, obs_BS: torch.Tensor, *, epsilon: float = 0.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """SIP's choice ``k_B``: ``argmax_k q(s, k)``, uniformly random with probability ``epsilon``."""
         if self.choice_q is None:
             raise RuntimeError("no meta-policy for the env's reward (target 'env_reward' with reward_meta 'ok' or 'discrete')")
         k_B = self.choice_q(obs_BS).argmax(dim=-1)
-        if explore:
+        if epsilon > 0.0:
             random_B = torch.rand(k_B.shape, generator=generator) < epsilon
             k_B = torch.where(random_B, torch.randint(len(self.choice_weights), k_B.shape, generator=generator), k_B)
-        return gpi(psi_BJAD, self.choice_weights[k_B]).actions_B, k_B
+        return k_B
+
+    @torch.no_grad()
+    def choice_actions(self, obs_BS: torch.Tensor, k_B: torch.Tensor) -> torch.Tensor:
+        """``π^GPI(s, w_k; Π)`` for given choices (SIP acting with choices held as options)."""
+        return gpi(self.base_sfs(obs_BS), self.choice_weights[k_B]).actions_B
 
     def _forward_inference(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         obs_BS = self.flat_obs(batch[Columns.OBS])

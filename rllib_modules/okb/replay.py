@@ -3,7 +3,8 @@
 Both buffers of OKB hold such rows: the base policies' experience (NewPolicy trains on it for the
 new and all earlier tasks, and Eq. 21's optimality check samples it) and TrainOK's (Alg. 3 stores
 ``(S_t, z_t, φ_t, S_{t+1})``, never w). Rows carry no reward: every task's reward is ``w·φ``, so
-one transition serves every task.
+one transition serves every task. SIP's meta-policy stores SMDP rows: the option's discounted
+reward in ``phi`` and its length in ``duration`` (1 for every other row).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class FeatureReplay:
         self.phi_D = np.zeros((self.capacity, feature_dim), dtype=np.float32)
         self.action = np.zeros(self.capacity, dtype=np.int64)
         self.terminated = np.zeros(self.capacity, dtype=np.float32)
+        self.duration = np.ones(self.capacity, dtype=np.float32)
         self.z_D = np.zeros((self.capacity, z_dim), dtype=np.float32) if z_dim else None
         self.size = 0
         self._next = 0
@@ -45,10 +47,13 @@ class FeatureReplay:
         next_obs: np.ndarray,
         terminated: bool,
         z: np.ndarray | None = None,
+        *,
+        duration: int = 1,
     ) -> None:
         i = self._next
         self.obs_S[i], self.action[i], self.phi_D[i] = obs, action, phi
         self.next_obs_S[i], self.terminated[i] = next_obs, float(terminated)
+        self.duration[i] = float(duration)
         if self.z_D is not None:
             if z is None:
                 raise ValueError("this buffer stores meta-actions: pass z")
@@ -67,6 +72,7 @@ class FeatureReplay:
             "phi": torch.from_numpy(self.phi_D[idx]),
             "next_obs": torch.from_numpy(self.next_obs_S[idx]),
             "terminated": torch.from_numpy(self.terminated[idx]),
+            "duration": torch.from_numpy(self.duration[idx]),
         }
         if self.z_D is not None:
             batch["z"] = torch.from_numpy(self.z_D[idx])

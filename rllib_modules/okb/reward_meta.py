@@ -11,10 +11,17 @@ items of one type first") is solved by learning *which* GPI weight to play in ea
   implementation of the TD target and the actor objective.
 - **SIP** (Alver & Precup 2021; ``sip``): a Q-network over a *discrete* set of K weights
   ``{w_k}`` ⊂ 𝒲, acting ``π^GPI(s, w_k; Π)`` with ε-greedy over k, trained by DQN (target network
-  with Polyak averaging, greedy max in the target).
+  with Polyak averaging, double-DQN target).
 
-Both choose per step (no option termination): the paper does not describe one for the OK, and
-per-step choice is the OK's definition (Eq. 4).
+The OK's ω chooses z at every step: per-step choice is the OK's definition (Eq. 4), and the
+paper describes no termination. SIP's choice is, by default (``choice_termination: feature``),
+an *option* in the sense of the option keyboard of Barreto et al. (2019): the chosen w_k is held
+until a reward feature fires (φ ≠ 0: an item is picked up), the episode ends, or
+``choice_max_steps`` pass, and the DQN learns from the SMDP transitions
+``(s, k, Σ_i γ^i r_i, s', τ)`` with the target ``R + γ^τ max_k' q(s', k')`` (Sutton, Precup & Singh
+1999). Neither paper says how SIP's meta-policy terminates; measured here (README), a per-step
+choice (``choice_termination: step``) flips between e1 and e2 where their values are nearly equal
+and never finishes one item type.
 """
 
 from __future__ import annotations
@@ -30,7 +37,14 @@ from torch import nn
 from rllib_modules.okb.linear_support import uniform_simplex_weights
 from rllib_modules.okb.option_keyboard import OKActivation, _bn_mlp
 
-__all__ = ["RewardMetaCritic", "RewardMetaPolicy", "WeightChoiceQ", "weight_choice_td_loss", "weight_choices"]
+__all__ = [
+    "HeldChoices",
+    "RewardMetaCritic",
+    "RewardMetaPolicy",
+    "WeightChoiceQ",
+    "weight_choice_td_loss",
+    "weight_choices",
+]
 
 
 def weight_choices(d: int, partitions: int, *, signed: bool = False) -> np.ndarray:
@@ -100,14 +114,54 @@ def weight_choice_td_loss(
     terminated_B: torch.Tensor,
     gamma: float,
     *,
+    duration_B: torch.Tensor | None = None,
     double_q: bool = True,
 ) -> torch.Tensor:
-    """DQN loss ``mean (q(s, k) − (r + γ (1 − terminated) q_target(s', k'*)))²`` with
-    ``k'* = argmax_k' q(s', k')`` (double DQN, van Hasselt et al. 2016) or ``argmax q_target``."""
+    """DQN loss ``mean (q(s, k) − (R + γ^τ (1 − terminated) q_target(s', k'*)))²`` with
+    ``k'* = argmax_k' q(s', k')`` (double DQN, van Hasselt et al. 2016) or ``argmax q_target``.
+
+    ``reward_B`` is the discounted return R of each row's choice and ``duration_B`` its length τ in
+    env steps (SMDP Q-learning; None: one-step rows, τ = 1)."""
     with torch.no_grad():
         q_next_BK = q_target(next_obs_BS)
         k_next_B = (q(next_obs_BS) if double_q else q_next_BK).argmax(dim=-1)
         bootstrap_B = q_next_BK.gather(1, k_next_B.view(-1, 1)).squeeze(1)
-        target_B = reward_B + gamma * (1.0 - terminated_B) * bootstrap_B
+        discount_B = gamma if duration_B is None else torch.pow(gamma, duration_B.to(reward_B.dtype))
+        target_B = reward_B + discount_B * (1.0 - terminated_B) * bootstrap_B
     q_B = q(obs_BS).gather(1, choice_B.long().view(-1, 1)).squeeze(1)
     return F.mse_loss(q_B, target_B)
+
+
+class HeldChoices:
+    """SIP's choice per env, held as an option until it terminates (see the module docstring).
+
+    :meth:`pick` returns the choice of each env in ``idx``, taking the proposal only where the env has
+    no running option (first step, or its option ended); :meth:`observe` ends an env's option when a
+    reward feature fires or its episode ends; an option also ends after ``max_steps`` steps. With
+    ``max_steps = 1`` every step is a new choice (``choice_termination: step``).
+    """
+
+    def __init__(self, num_envs: int, max_steps: int) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self.max_steps = int(max_steps)
+        self.k = np.full(num_envs, -1, dtype=np.int64)
+        self.age = np.zeros(num_envs, dtype=np.int64)
+
+    def needs_choice(self, i: int) -> bool:
+        """True when env ``i``'s option has ended (or none has started)."""
+        return bool(self.k[i] < 0 or self.age[i] >= self.max_steps)
+
+    def pick(self, idx: Sequence[int], proposals_B: np.ndarray) -> np.ndarray:
+        """The held choice of each env in ``idx`` after this step's re-choices; ages advance by one."""
+        idx_B = np.asarray(idx, dtype=np.int64)
+        fresh_B = (self.k[idx_B] < 0) | (self.age[idx_B] >= self.max_steps)
+        self.k[idx_B[fresh_B]] = np.asarray(proposals_B, dtype=np.int64)[fresh_B]
+        self.age[idx_B[fresh_B]] = 0
+        self.age[idx_B] += 1
+        return self.k[idx_B].copy()
+
+    def observe(self, i: int, phi_D: np.ndarray, episode_ended: bool) -> None:
+        """After env ``i``'s step: its option ends if a feature fired or the episode ended."""
+        if episode_ended or bool(np.any(np.asarray(phi_D) != 0)):
+            self.k[i] = -1
