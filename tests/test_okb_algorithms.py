@@ -342,6 +342,30 @@ def test_weight_choice_td_loss_discounts_each_smdp_row_by_its_own_duration() -> 
     torch.testing.assert_close(one_step, weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9))
 
 
+def test_intra_option_loss_bootstraps_from_the_held_choice_until_the_option_ends() -> None:
+    """Intra-option Q-learning (Sutton, Precup & Singh 1999): the target is r + γ q_t(s', k) while the
+    option runs on, r + γ q_t(s', argmax q(s')) (double DQN) where it ended; checked row by row."""
+    from rllib_modules.okb.reward_meta import WeightChoiceQ, weight_choice_td_loss
+
+    torch.manual_seed(2)
+    q, q_target = WeightChoiceQ(3, 3, [4]), WeightChoiceQ(3, 3, [4])
+    obs, next_obs = torch.randn(5, 3), torch.randn(5, 3)
+    choice, reward = torch.tensor([0, 2, 1, 0, 2]), torch.randn(5)
+    terminated, continues = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
+    loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, continues_B=continues)
+    with torch.no_grad():
+        expected = 0.0
+        for b in range(5):
+            q_next = q_target(next_obs[b : b + 1])[0].tolist()
+            online_next = q(next_obs[b : b + 1])[0].tolist()
+            k = int(choice[b]) if continues[b] else online_next.index(max(online_next))
+            target = reward[b] + 0.9 * (1 - terminated[b]) * q_next[k]
+            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
+    torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+    ended_everywhere = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, continues_B=torch.zeros(5))
+    torch.testing.assert_close(ended_everywhere, weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9))
+
+
 def test_held_choices_keep_a_weight_until_a_feature_fires_the_episode_ends_or_time_runs_out() -> None:
     from rllib_modules.okb.reward_meta import HeldChoices
 
@@ -362,7 +386,7 @@ def test_sip_stores_one_smdp_row_per_option_ended_by_an_item_or_its_time_limit(l
     """On the real Item Collection env: every SIP meta row is an option whose return is γ^(τ−1) times the
     reward of the pick-up that ended it (±1 on the sequential task), or 0 when time or the episode ran out."""
     algo = _build("sip", target="env_reward", basis_iterations=2, task_eval_episodes=2, env_task="sequential",
-                  choice_max_steps=6, learning_starts=10_000)
+                  choice_max_steps=6, learning_starts=10_000, choice_learning="smdp")
     try:
         loop = algo.basis_loop
         for _ in range(3):  # two basis iterations (e1, e2), then 200 meta steps
@@ -383,6 +407,30 @@ def test_sip_stores_one_smdp_row_per_option_ended_by_an_item_or_its_time_limit(l
             assert len(per_step.basis_loop.reward_replay) == 200  # one row per env step
         finally:
             per_step.stop()
+    finally:
+        algo.stop()
+
+
+def test_sip_intra_option_stores_one_row_per_step_marking_where_the_option_runs_on(local_ray) -> None:
+    """choice_learning 'intra_option' on the real sequential Item Collection: one row per meta step with
+    the step's own reward; a row 'continues' exactly when no item was picked up, the episode went on
+    and the option had not reached choice_max_steps."""
+    algo = _build("sip", target="env_reward", basis_iterations=2, task_eval_episodes=2, env_task="sequential",
+                  choice_max_steps=6, learning_starts=10_000, choice_learning="intra_option")
+    try:
+        for _ in range(3):  # two basis iterations (e1, e2), then 200 meta steps
+            algo.train()
+        replay = algo.basis_loop.reward_replay
+        n = len(replay)
+        assert n == 200 and (replay.duration[:n] == 1).all()
+        reward, continues = replay.phi_D[:n, 0], replay.continues[:n]
+        assert set(np.unique(reward)) <= {-1.0, 0.0, 1.0} and (reward != 0).any()
+        assert (continues[reward != 0] == 0).all()  # a pick-up ends the option
+        runs, run = [], 0  # lengths of the stretches of continuing rows: each shorter than the time limit
+        for c in continues:
+            run = run + 1 if c else 0
+            runs.append(run)
+        assert 0 < max(runs) <= 5 and 0.3 < continues.mean() < 1.0
     finally:
         algo.stop()
 

@@ -509,9 +509,11 @@ class BasisLoop:
 
     def _train_weight_choice(self, steps: int, losses: list[float]) -> None:
         """SIP's DQN over the weight choices, ε-greedy; each choice is held as an option and stored as one
-        SMDP row ``(s, k, Σ γ^i r_i, s', terminated, τ)`` when it ends (``choice_termination``)."""
+        SMDP row ``(s, k, Σ γ^i r_i, s', terminated, τ)`` when it ends (``choice_termination``), or, with
+        ``choice_learning: intra_option``, as one row ``(s, k, r, s', terminated, continues)`` per step."""
         cfg, module = self.cfg, self.module
         held = HeldChoices(1, cfg.choice_max_steps if cfg.choice_termination == "feature" else 1)
+        intra_option = cfg.choice_learning == "intra_option"
         no_z = np.zeros(self.d, dtype=np.float32)
         start_obs, option_return, discount, duration = self.collector.obs, 0.0, 1.0, 0
         for t in range(steps):
@@ -523,12 +525,15 @@ class BasisLoop:
             proposal_1 = module.weight_choice(obs_1S, epsilon=epsilon, generator=self.torch_rng).numpy()
             k_1 = held.pick([0], proposal_1)
             action = int(module.choice_actions(obs_1S, torch.from_numpy(k_1))[0])
-            _, phi, next_obs, terminated, ended = self.collector.step(action, None)
+            obs, phi, next_obs, terminated, ended = self.collector.step(action, None)
             option_return += discount * self.collector.reward
             discount *= self.gamma
             duration += 1
             held.observe(0, phi, ended)
-            if held.needs_choice(0):
+            if intra_option:
+                reward_1 = np.array([self.collector.reward], dtype=np.float32)
+                self.reward_replay.add(obs, int(k_1[0]), reward_1, next_obs, terminated, z=no_z, continues=not held.needs_choice(0))
+            elif held.needs_choice(0):
                 reward_1 = np.array([option_return], dtype=np.float32)
                 self.reward_replay.add(start_obs, int(k_1[0]), reward_1, next_obs, terminated, z=no_z, duration=duration)
             self.env_steps += 1

@@ -131,11 +131,12 @@ class OKBLearner(TorchLearner):
         return critic.loss.item()
 
     def choice_update(self, batch: dict[str, torch.Tensor], gamma: float) -> float:
-        """SIP's (SMDP) DQN step over the weight choices (``batch["actions"]`` holds the choice k), then Polyak."""
+        """SIP's (SMDP or intra-option) DQN step over the weight choices (``batch["actions"]`` holds the choice k), then Polyak."""
         module = self.okb_module
         loss = weight_choice_td_loss(
             module.choice_q, module.choice_q_target, batch["obs"], batch["actions"], batch["phi"][:, 0],
             batch["next_obs"], batch["terminated"], gamma, duration_B=batch.get("duration"),
+            continues_B=batch.get("continues") if module.settings.choice_learning == "intra_option" else None,
             double_q=module.settings.choice_double_q,
         )
         self._step("choice_q", loss)

@@ -4,7 +4,8 @@ Both buffers of OKB hold such rows: the base policies' experience (NewPolicy tra
 new and all earlier tasks, and Eq. 21's optimality check samples it) and TrainOK's (Alg. 3 stores
 ``(S_t, z_t, φ_t, S_{t+1})``, never w). Rows carry no reward: every task's reward is ``w·φ``, so
 one transition serves every task. SIP's meta-policy stores SMDP rows: the option's discounted
-reward in ``phi`` and its length in ``duration`` (1 for every other row).
+reward in ``phi`` and its length in ``duration`` (1 for every other row); with intra-option
+learning, one row per step with ``continues`` = 1 where the held option runs on past ``s'``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FeatureReplay:
         self.action = np.zeros(self.capacity, dtype=np.int64)
         self.terminated = np.zeros(self.capacity, dtype=np.float32)
         self.duration = np.ones(self.capacity, dtype=np.float32)
+        self.continues = np.zeros(self.capacity, dtype=np.float32)
         self.z_D = np.zeros((self.capacity, z_dim), dtype=np.float32) if z_dim else None
         self.size = 0
         self._next = 0
@@ -49,11 +51,13 @@ class FeatureReplay:
         z: np.ndarray | None = None,
         *,
         duration: int = 1,
+        continues: bool = False,
     ) -> None:
         i = self._next
         self.obs_S[i], self.action[i], self.phi_D[i] = obs, action, phi
         self.next_obs_S[i], self.terminated[i] = next_obs, float(terminated)
         self.duration[i] = float(duration)
+        self.continues[i] = float(continues)
         if self.z_D is not None:
             if z is None:
                 raise ValueError("this buffer stores meta-actions: pass z")
@@ -73,6 +77,7 @@ class FeatureReplay:
             "next_obs": torch.from_numpy(self.next_obs_S[idx]),
             "terminated": torch.from_numpy(self.terminated[idx]),
             "duration": torch.from_numpy(self.duration[idx]),
+            "continues": torch.from_numpy(self.continues[idx]),
         }
         if self.z_D is not None:
             batch["z"] = torch.from_numpy(self.z_D[idx])

@@ -17,9 +17,13 @@ The OK's ω chooses z at every step: per-step choice is the OK's definition (Eq.
 paper describes no termination. SIP's choice is, by default (``choice_termination: feature``),
 an *option* in the sense of the option keyboard of Barreto et al. (2019): the chosen w_k is held
 until a reward feature fires (φ ≠ 0: an item is picked up), the episode ends, or
-``choice_max_steps`` pass, and the DQN learns from the SMDP transitions
-``(s, k, Σ_i γ^i r_i, s', τ)`` with the target ``R + γ^τ max_k' q(s', k')`` (Sutton, Precup & Singh
-1999). Neither paper says how SIP's meta-policy terminates; measured here (README), a per-step
+``choice_max_steps`` pass. The DQN learns by intra-option Q-learning (``choice_learning:
+intra_option``, the default; Sutton, Precup & Singh 1999): every step ``(s, k, r, s')`` of a held option
+is a row with target ``r + γ U(s', k)``, ``U(s', k) = q(s', k)`` if the option runs on and
+``max_k' q(s', k')`` if it ended, so each state an option passes through trains q(·, k). The
+alternative ``smdp`` learns from one row per option ``(s, k, Σ_i γ^i r_i, s', τ)`` with the target
+``R + γ^τ max_k' q(s', k')``: about five times fewer rows, and on Item Collection it plateaus far
+lower (README). Neither paper says how SIP's meta-policy terminates; measured here, a per-step
 choice (``choice_termination: step``) flips between e1 and e2 where their values are nearly equal
 and never finishes one item type.
 """
@@ -115,17 +119,26 @@ def weight_choice_td_loss(
     gamma: float,
     *,
     duration_B: torch.Tensor | None = None,
+    continues_B: torch.Tensor | None = None,
     double_q: bool = True,
 ) -> torch.Tensor:
     """DQN loss ``mean (q(s, k) − (R + γ^τ (1 − terminated) q_target(s', k'*)))²`` with
     ``k'* = argmax_k' q(s', k')`` (double DQN, van Hasselt et al. 2016) or ``argmax q_target``.
 
     ``reward_B`` is the discounted return R of each row's choice and ``duration_B`` its length τ in
-    env steps (SMDP Q-learning; None: one-step rows, τ = 1)."""
+    env steps (SMDP Q-learning; None: one-step rows, τ = 1).
+
+    ``continues_B`` (intra-option Q-learning, Sutton, Precup & Singh 1999 §3): one-step rows of a held
+    option, bootstrapping from ``U(s', k) = c·q_target(s', k) + (1 − c)·q_target(s', k'*)`` where
+    ``c = 1`` if the option still runs at ``s'`` and 0 if it ended there."""
     with torch.no_grad():
         q_next_BK = q_target(next_obs_BS)
         k_next_B = (q(next_obs_BS) if double_q else q_next_BK).argmax(dim=-1)
         bootstrap_B = q_next_BK.gather(1, k_next_B.view(-1, 1)).squeeze(1)
+        if continues_B is not None:
+            held_B = q_next_BK.gather(1, choice_B.long().view(-1, 1)).squeeze(1)
+            continues_B = continues_B.to(reward_B.dtype)
+            bootstrap_B = continues_B * held_B + (1.0 - continues_B) * bootstrap_B
         discount_B = gamma if duration_B is None else torch.pow(gamma, duration_B.to(reward_B.dtype))
         target_B = reward_B + discount_B * (1.0 - terminated_B) * bootstrap_B
     q_B = q(obs_BS).gather(1, choice_B.long().view(-1, 1)).squeeze(1)
