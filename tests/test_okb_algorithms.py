@@ -301,6 +301,24 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
 
 
 # --- meta-policies for the env's own reward (OKB §5 Q3) -------------------------------------------
+def _weight_choice_loss_by_loop(q, q_target, obs, choice, reward, next_obs, terminated, gamma: float, *,
+                                double_q: bool, continues=None) -> torch.Tensor:
+    """The (double) DQN loss over weight choices, one row at a time; ``continues`` marks rows whose
+    option runs on past s' (intra-option: bootstrap from the held choice)."""
+    with torch.no_grad():
+        expected = 0.0
+        n = len(obs)
+        for b in range(n):
+            q_next = q_target(next_obs[b : b + 1])[0].tolist()
+            online_next = q(next_obs[b : b + 1])[0].tolist()
+            k = online_next.index(max(online_next)) if double_q else q_next.index(max(q_next))
+            if continues is not None and continues[b]:
+                k = int(choice[b])
+            target = reward[b] + gamma * (1 - terminated[b]) * q_next[k]
+            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / n
+    return torch.as_tensor(expected)
+
+
 def test_weight_choice_td_loss_by_hand() -> None:
     from rllib_modules.okb.reward_meta import WeightChoiceQ, weight_choice_td_loss
 
@@ -310,15 +328,8 @@ def test_weight_choice_td_loss_by_hand() -> None:
     terminated = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
     for double_q in (False, True):
         loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, double_q=double_q)
-        with torch.no_grad():
-            expected = 0.0
-            for b in range(5):
-                q_next = q_target(next_obs[b : b + 1])[0].tolist()
-                online_next = q(next_obs[b : b + 1])[0].tolist()
-                k = online_next.index(max(online_next)) if double_q else q_next.index(max(q_next))
-                target = reward[b] + 0.9 * (1 - terminated[b]) * q_next[k]
-                expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
-        torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+        expected = _weight_choice_loss_by_loop(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, double_q=double_q)
+        torch.testing.assert_close(loss, expected.to(loss.dtype))
 
 
 def test_weight_choice_td_loss_discounts_each_smdp_row_by_its_own_duration() -> None:
@@ -353,15 +364,9 @@ def test_intra_option_loss_bootstraps_from_the_held_choice_until_the_option_ends
     choice, reward = torch.tensor([0, 2, 1, 0, 2]), torch.randn(5)
     terminated, continues = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0]), torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
     loss = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, continues_B=continues)
-    with torch.no_grad():
-        expected = 0.0
-        for b in range(5):
-            q_next = q_target(next_obs[b : b + 1])[0].tolist()
-            online_next = q(next_obs[b : b + 1])[0].tolist()
-            k = int(choice[b]) if continues[b] else online_next.index(max(online_next))
-            target = reward[b] + 0.9 * (1 - terminated[b]) * q_next[k]
-            expected += (q(obs[b : b + 1])[0, choice[b]] - target) ** 2 / 5
-    torch.testing.assert_close(loss, torch.as_tensor(expected, dtype=loss.dtype))
+    expected = _weight_choice_loss_by_loop(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, double_q=True,
+                                           continues=continues)
+    torch.testing.assert_close(loss, expected.to(loss.dtype))
     ended_everywhere = weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9, continues_B=torch.zeros(5))
     torch.testing.assert_close(ended_everywhere, weight_choice_td_loss(q, q_target, obs, choice, reward, next_obs, terminated, 0.9))
 
