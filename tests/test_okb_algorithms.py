@@ -168,6 +168,29 @@ def test_epsilon_decays_once_over_the_run_or_restarts_per_policy(local_ray) -> N
         algo.stop()
 
 
+@pytest.mark.parametrize("behavior", ["task", "gpi"])
+def test_new_policy_acts_greedily_on_its_task_or_by_gpi_over_the_basis_and_its_task(local_ray, behavior: str) -> None:
+    # ε = 0 and no updates (learning_starts beyond the budget): every stored action is the behaviour's greedy one.
+    algo = _build("gpi", new_policy_behavior=behavior, epsilon_start=0.0, epsilon_end=0.0, learning_starts=5000)
+    try:
+        loop, module = algo.basis_loop, algo.get_module()
+        algo.train()  # π_(1,0)
+        tasks = np.array([[1.0, 0.0], [0.0, 1.0]])
+        before = len(loop.base_replay)
+        loop.new_policy(tasks[1], 60, tasks)
+        rows = slice(before, before + 60)
+        obs = torch.as_tensor(loop.base_replay.obs_S[rows])
+        w = torch.tensor([[0.0, 1.0]]).expand(len(obs), -1)
+        stored = torch.as_tensor(loop.base_replay.action[rows])
+        own = module.base_actions(obs, w)
+        by_gpi = gpi(base_policy_sfs(module.usfa.act_sfs, obs, torch.as_tensor(tasks, dtype=torch.float32)), w).actions_B
+        expected = by_gpi if behavior == "gpi" else own
+        assert torch.equal(stored, expected)
+        assert not torch.equal(own, by_gpi)  # the two behaviours differ on these states
+    finally:
+        algo.stop()
+
+
 def test_sfols_picks_the_corner_with_the_largest_optimistic_improvement(local_ray) -> None:
     from rllib_modules.okb.linear_support import corner_priority
 

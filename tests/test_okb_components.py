@@ -40,6 +40,7 @@ from rllib_modules.okb.successor_features import (
     ensemble_sf_td_target,
     min_scalarised_member,
     sample_members,
+    sample_task_weights,
     sf_td_loss,
     sf_td_target,
 )
@@ -395,6 +396,22 @@ def test_sample_support_weights() -> None:
     counts = torch.bincount(idx, minlength=3)
     assert counts.min() > 900 and counts.max() < 1100
     torch.testing.assert_close(w, sample_support_weights(support, 3000, generator=torch.Generator().manual_seed(0)))
+
+
+def test_sample_task_weights_gives_the_new_task_its_share_of_rows() -> None:
+    tasks = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    new = torch.tensor([0.25, 0.75])
+    w = sample_task_weights(tasks, 400, new_task_D=new, new_task_fraction=0.5, generator=torch.Generator().manual_seed(1))
+    assert (w[:200] == new).all()
+    # the other half draws uniformly from the tasks, exactly as the plain sampler with the same generator
+    plain = sample_task_weights(tasks, 400, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(w[200:], plain[200:])
+    counts = torch.bincount((plain.unsqueeze(1) == tasks.unsqueeze(0)).all(-1).to(torch.int64).argmax(1), minlength=3)
+    assert counts.min() > 100
+    # without a fraction the new task is not favoured
+    torch.testing.assert_close(sample_task_weights(tasks, 400, new_task_D=new, generator=torch.Generator().manual_seed(1)), plain)
+    with pytest.raises(ValueError, match="non-empty"):
+        sample_task_weights(torch.zeros(0, 2), 4)
 
 
 class _StubCritic(nn.Module):

@@ -29,6 +29,10 @@ Choices where the paper is silent (ALGORITHMS.md §5.3–§5.5), documented here
   TrainOK calls still run on W^sup (refining ω); once the basis is complete (C empty), every
   later iteration spends its budget the same way (OK-LS for okb, NewPolicy refinement over the
   existing tasks for GPI methods), so all methods use equal interactions.
+- **NewPolicy's behaviour** is ε-greedy on π_w (``new_policy_behavior="task"``) or on GPI over
+  Π ∪ {π_w} at w (``"gpi"``, as the authors' GPI-LS code); its USFA batches label a
+  ``sf_new_task_fraction`` of the rows with w (the authors' code: half) and draw the rest uniformly
+  from all base tasks (None: all rows uniformly).
 - **NewPolicy's ε-greedy** decays once over the run's first ``epsilon_decay_steps`` interactions
   (``epsilon_schedule="global"``, as the authors' GPI-LS code on Minecart) or restarts per base
   policy (``"per_policy"``).
@@ -249,7 +253,11 @@ class BasisLoop:
             if self.rng.random() < epsilon:
                 action = int(self.rng.integers(self.num_actions))
             else:
-                action = int(self.module.base_actions(torch.from_numpy(self.collector.obs).unsqueeze(0), w_1D)[0])
+                obs_1S = torch.from_numpy(self.collector.obs).unsqueeze(0)
+                if cfg.new_policy_behavior == "gpi":  # GPI over Π ∪ {π_w}: tasks holds w and the earlier tasks
+                    action = int(self.module.gpi_actions(obs_1S, w_1D, tasks)[0])
+                else:
+                    action = int(self.module.base_actions(obs_1S, w_1D)[0])
             obs, phi, next_obs, terminated, _ = self.collector.step(action, w_D)
             self.base_replay.add(obs, action, phi, next_obs, terminated)
             self.env_steps += 1
@@ -258,7 +266,9 @@ class BasisLoop:
             self._sf_credit += cfg.sf_updates_per_step
             while self._sf_credit >= 1.0:
                 self._sf_credit -= 1.0
-                losses.append(self.learner.sf_update(self.base_replay.sample(cfg.batch_size), tasks, self.gamma))
+                losses.append(
+                    self.learner.sf_update(self.base_replay.sample(cfg.batch_size), tasks, self.gamma, new_task_D=w_1D[0])
+                )
         return {"sf_loss": float(np.mean(losses)) if losses else float("nan")}
 
     def base_epsilon(self, t: int, steps: int) -> float:

@@ -179,6 +179,25 @@ class BasisSettings(BaseModel):
     epsilon_decay_fraction: float = Field(
         0.5, gt=0.0, le=1.0, description="'per_policy': share of each NewPolicy budget over which ε decays linearly."
     )
+    new_policy_behavior: Literal["task", "gpi"] = Field(
+        "task",
+        description=(
+            "The policy NewPolicy(w) acts with (ε-greedy around it). 'task': π_w(s) = argmax_a ψ(s, a, w)·w, the "
+            "plain reading of §5. 'gpi': GPI over Π ∪ {π_w} at w, as the authors' GPI-LS/SFOLS code acts while it "
+            "learns a new base policy, so the replay also holds the states that the GPI policy (the evaluated one) "
+            "visits. Unspecified in the paper."
+        ),
+    )
+    sf_new_task_fraction: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of each USFA mini-batch's rows labelled with NewPolicy's task w; the other rows draw a task "
+            "uniformly from all base tasks (w included). None: every row draws uniformly (App. F: 'the new task "
+            "plus the earlier ones'). The authors' GPI-LS code uses 0.5."
+        ),
+    )
     replay_capacity: int = Field(200_000, ge=1000, description="Transitions kept from all base-policy training (Eq. 21 samples them).")
 
     # --- TrainOK: meta-policy ω(s, w) and critic ψ^ω(s, z, w) (App. D, App. F) -----------------

@@ -27,7 +27,7 @@ from rllib_modules.okb.config import BasisSettings
 from rllib_modules.okb.module import OKBRLModule
 from rllib_modules.okb.option_keyboard import ok_actor_loss, ok_critic_loss, sample_support_weights
 from rllib_modules.okb.reward_meta import weight_choice_td_loss
-from rllib_modules.okb.successor_features import ensemble_sf_td_target, sf_td_loss
+from rllib_modules.okb.successor_features import ensemble_sf_td_target, sample_task_weights, sf_td_loss
 
 __all__ = ["OKBLearner"]
 
@@ -71,12 +71,22 @@ class OKBLearner(TorchLearner):
         loss.backward()
         optimizer.step()
 
-    def sf_update(self, batch: dict[str, torch.Tensor], tasks_KD: torch.Tensor, gamma: float) -> float:
-        """One USFA step on ``batch`` with one task per row drawn from ``tasks_KD``; returns the loss."""
+    def sf_update(
+        self,
+        batch: dict[str, torch.Tensor],
+        tasks_KD: torch.Tensor,
+        gamma: float,
+        *,
+        new_task_D: torch.Tensor | None = None,
+    ) -> float:
+        """One USFA step on ``batch`` with one task per row (:func:`sample_task_weights`: a
+        ``sf_new_task_fraction`` of the rows get ``new_task_D``, the rest draw from ``tasks_KD``); returns the loss."""
         module = self.okb_module
         cfg = module.settings
         obs_BS, next_obs_BS = batch["obs"], batch["next_obs"]
-        w_BD = sample_support_weights(tasks_KD.to(obs_BS.dtype), obs_BS.shape[0])
+        w_BD = sample_task_weights(
+            tasks_KD.to(obs_BS.dtype), obs_BS.shape[0], new_task_D=new_task_D, new_task_fraction=cfg.sf_new_task_fraction
+        )
         target = ensemble_sf_td_target(
             module.usfa_target,
             next_obs_BS,

@@ -118,15 +118,21 @@ class OKBRLModule(TorchRLModule):
         return self.usfa.greedy_actions(obs_BS, w_BD)
 
     @torch.no_grad()
-    def base_sfs(self, obs_BS: torch.Tensor) -> torch.Tensor:
-        """``psi_BJAD``: the SFs of every base policy at ``obs_BS`` (one batched USFA pass)."""
-        if int(self.num_base) == 0:
-            raise RuntimeError("the basis is empty: no base policy has been learned yet")
-        return base_policy_sfs(self.usfa.act_sfs, obs_BS, self.base_weights_JD)
+    def base_sfs(self, obs_BS: torch.Tensor, base_weights_JD: torch.Tensor | None = None) -> torch.Tensor:
+        """``psi_BJAD``: the SFs of every base policy at ``obs_BS`` (one batched USFA pass); the policies
+        are the basis Π, or the USFA's policies at ``base_weights_JD`` when given."""
+        if base_weights_JD is None:
+            if int(self.num_base) == 0:
+                raise RuntimeError("the basis is empty: no base policy has been learned yet")
+            base_weights_JD = self.base_weights_JD
+        return base_policy_sfs(self.usfa.act_sfs, obs_BS, base_weights_JD)
 
     @torch.no_grad()
-    def gpi_actions(self, obs_BS: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
-        return gpi(self.base_sfs(obs_BS), w_BD).actions_B
+    def gpi_actions(
+        self, obs_BS: torch.Tensor, w_BD: torch.Tensor, base_weights_JD: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """GPI at ``w`` over Π (or over the USFA's policies at ``base_weights_JD``; Eq. 3)."""
+        return gpi(self.base_sfs(obs_BS, base_weights_JD), w_BD).actions_B
 
     @torch.no_grad()
     def ok_actions(

@@ -69,6 +69,7 @@ __all__ = [
     "ensemble_sf_td_target",
     "min_scalarised_member",
     "sample_members",
+    "sample_task_weights",
     "sf_td_loss",
     "sf_td_target",
 ]
@@ -229,6 +230,29 @@ def sample_members(
     if not 1 <= num_sampled <= num_members:
         raise ValueError(f"cannot draw {num_sampled} distinct members of {num_members}")
     return torch.randperm(num_members, generator=generator)[:num_sampled].to(device)
+
+
+def sample_task_weights(
+    tasks_KD: torch.Tensor,
+    batch_size: int,
+    *,
+    new_task_D: torch.Tensor | None = None,
+    new_task_fraction: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``w_BD``: the task each USFA mini-batch row is trained on in NewPolicy (App. F: "the new task
+    plus the earlier ones").
+
+    Rows draw uniformly from ``tasks_KD``; with ``new_task_fraction`` f and ``new_task_D``, the first
+    ``round(f·B)`` rows are the new task instead (the authors' GPI-LS code: f = 1/2).
+    """
+    if tasks_KD.dim() != 2 or tasks_KD.shape[0] == 0:
+        raise ValueError(f"tasks must be a non-empty (K, d) tensor, got {tuple(tasks_KD.shape)}")
+    index_B = torch.randint(tasks_KD.shape[0], (batch_size,), generator=generator).to(tasks_KD.device)
+    w_BD = tasks_KD[index_B]
+    if new_task_D is not None and new_task_fraction is not None:
+        w_BD[: int(round(new_task_fraction * batch_size))] = new_task_D.to(w_BD)
+    return w_BD
 
 
 def min_scalarised_member(psi_MBAD: torch.Tensor, w_BD: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
