@@ -25,7 +25,9 @@ def _fail(lines: Sequence[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from actlab.runner.sweep import describe_pretraining
     from actlab.spec import load_sweep
+    from actlab.spec.models import sweep_spec_model
 
     failed: list[str] = []
     for path in args.specs:
@@ -36,6 +38,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         points = len(sweep.trials) // max(len(sweep.spec.seeds), 1)  # type: ignore[attr-defined]
         print(f"ok {path}: {len(sweep.trials)} trial(s) = {points} grid point(s) x {len(sweep.spec.seeds)} seed(s)")  # type: ignore[attr-defined]
+        trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
+        pretraining = describe_pretraining(trial_specs, [t.seed for t in sweep.trials])
+        if pretraining:
+            print(pretraining.replace("[actlab] ", "   "))
     return _fail(failed) if failed else 0
 
 

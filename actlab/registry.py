@@ -38,6 +38,26 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class PretrainingStage:
+    """One trial's pretraining stage (e.g. the HVAE of thesis §2.4.1), as the sweep plans it.
+
+    Trials whose stages share a ``key`` share one cached result: the sweep reports how many
+    distinct stages it will train before any Ray resources start.
+    """
+
+    #: Content hash of everything that determines the stage's result (its cache key).
+    key: str
+    #: Whether a finished result for ``key`` is already in this machine's cache.
+    cached: bool
+    #: What is trained, for people, e.g. ``"hvae (40000 steps)"``.
+    summary: str
+    #: True when the stage's seed defaults to the trial's seed (one stage per RL seed).
+    seed_follows_trial: bool
+    #: The spec field that sets the stage's seed explicitly.
+    seed_field: str
+
+
+@dataclass(frozen=True)
 class AlgorithmEntry:
     """A registered algorithm (method, baseline or ablation variant)."""
 
@@ -46,6 +66,8 @@ class AlgorithmEntry:
     config_model: type[BaseModel]
     #: ``build(config, ctx)`` returns a ready-to-build RLlib ``AlgorithmConfig``.
     build: Callable[[BaseModel, BuildContext], "AlgorithmConfig"]
+    #: ``pretraining_stage(config, ctx)``: the trial's pretraining stage, or None when it has none.
+    pretraining_stage: Callable[[BaseModel, BuildContext], PretrainingStage | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from rllib_modules.hvae import (
     build_model,
     cache_key,
     cached_representation,
+    is_cached,
     curves_plot,
     displacement_quadrant,
     elbo_loss,
@@ -370,6 +372,24 @@ def test_cache_skips_retraining(observations: np.ndarray, tmp_path, monkeypatch)
         assert cache_key(*args) != key
         with pytest.raises(AssertionError, match="must not run"):
             cached_representation(*args, tmp_path, observations=observations)
+
+
+def test_is_cached_needs_a_complete_entry_for_its_key(observations: np.ndarray, tmp_path) -> None:
+    cfg = tiny_config(train_steps=1)
+    spec = {"source": "gridworld_skills", "n_obs": 16, "grid_size": 80, "seed": 0}
+    ids = np.array([2, 4, 6])
+    key = cache_key("hvae", cfg, spec, ids, 0)
+    assert not is_cached(tmp_path, key)
+    cached_representation("hvae", cfg, spec, ids, 0, tmp_path, observations=observations)
+    assert is_cached(tmp_path, key)
+    assert not is_cached(tmp_path, cache_key("hvae", cfg, spec, ids, 1))
+    entry = tmp_path / "hvae" / key
+    # an entry copied under another key's name is not that key's
+    other = cache_key("vae", cfg, spec, ids, 0)
+    shutil.copytree(entry, tmp_path / "hvae" / other)
+    assert not is_cached(tmp_path, other)
+    (entry / "table.npy").unlink()  # a partial entry
+    assert not is_cached(tmp_path, key)
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,8 +32,11 @@ def test_hvae_stage_is_cached_logged_and_linked(tmp_path: Path) -> None:
             "--set", "seeds=[0]", "--set", "resources.concurrent_trials=1", "--tracking-uri", uri]
     first = actlab(*args, cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    # The plan, printed before Ray starts, matches what the trials then did.
+    assert "pretraining: 2 trial(s) use 1 distinct stage(s); 0 in this machine's cache, 1 to train" in first.stdout
     second = actlab(*args, "--set", "grid={}", cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "pretraining: 1 trial(s) use 1 distinct stage(s); 1 in this machine's cache, 0 to train" in second.stdout
 
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name("quickstart").experiment_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,43 @@ def check_algorithm_builds(trial_specs: list[Any], seeds: list[int], file: str) 
         raise SpecError(problems)
 
 
+def describe_pretraining(trial_specs: list[Any], seeds: list[int]) -> str | None:
+    """One line on the pretraining stages the sweep's trials need, or None when none has one.
+
+    Trials share a stage when their stage keys match (e.g. a grid over PPO settings reuses
+    one HVAE). A stage whose seed follows the trial's seed is trained once per RL seed: at
+    thesis sizes that is ~1 CPU-hour each, so the line names the field that shares one.
+    """
+    from actlab import registry
+    from actlab.runner.trial import build_context
+
+    stages = []
+    for trial_spec, seed in zip(trial_specs, seeds):
+        entry = registry.get_algorithm(trial_spec.algorithm.name)
+        if entry.pretraining_stage is None:
+            continue
+        stage = entry.pretraining_stage(trial_spec.algorithm.config, build_context(trial_spec, seed))
+        if stage is not None:
+            stages.append(stage)
+    if not stages:
+        return None
+    distinct = {stage.key: stage for stage in stages}
+    to_train = [stage for stage in distinct.values() if not stage.cached]
+    counts = Counter(stage.summary for stage in to_train)
+    kinds = ": " + "; ".join(f"{n} x {summary}" for summary, n in sorted(counts.items())) if to_train else ""
+    line = (
+        f"[actlab] pretraining: {len(stages)} trial(s) use {len(distinct)} distinct stage(s); "
+        f"{len(distinct) - len(to_train)} in this machine's cache, {len(to_train)} to train{kinds}"
+    )
+    following = [stage for stage in to_train if stage.seed_follows_trial]
+    if len(following) > 1:
+        line += (
+            f". Their seed follows each trial's seed; to train one stage for all seeds, "
+            f"set {following[0].seed_field} (e.g. --set {following[0].seed_field}=0)"
+        )
+    return line
+
+
 def run_sweep(
     sweep: Sweep,
     tracking_uri: str | None = None,
@@ -107,6 +145,10 @@ def run_sweep(
     trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
     bundles = [trial_spec.resources.trial_bundles() for trial_spec in trial_specs]
     check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], file)
+    if not (resume or resume_id):
+        pretraining = describe_pretraining(trial_specs, [t.seed for t in sweep.trials])
+        if pretraining:
+            print(pretraining, flush=True)
     address = address or os.environ.get("RAY_ADDRESS")
     if not address and not allow_pending:
         check_trial_resources(bundles, local_capacity(), file)

@@ -73,11 +73,10 @@ def make_eval_plan(spec: Any) -> EvalPlan:
     return EvalPlan(sets=sets, select_on=select_on, metric=metric, success_key=env_entry.success_key)
 
 
-def build_algorithm_config(spec: Any, seed: int) -> Any:
-    """The RLlib ``AlgorithmConfig`` of a validated trial spec."""
-    entry = registry.get_algorithm(spec.algorithm.name)
+def build_context(spec: Any, seed: int) -> registry.BuildContext:
+    """The builder's view of a validated trial spec."""
     res = spec.resources
-    ctx = registry.BuildContext(
+    return registry.BuildContext(
         env_id=spec.env.name,
         env_config=spec.env.config.model_dump(),
         seed=seed,
@@ -87,7 +86,12 @@ def build_algorithm_config(spec: Any, seed: int) -> Any:
         gpus_per_learner=res.gpus_per_trial,
         total_env_steps=spec.stop.env_steps,
     )
-    return entry.build(spec.algorithm.config, ctx)
+
+
+def build_algorithm_config(spec: Any, seed: int) -> Any:
+    """The RLlib ``AlgorithmConfig`` of a validated trial spec."""
+    entry = registry.get_algorithm(spec.algorithm.name)
+    return entry.build(spec.algorithm.config, build_context(spec, seed))
 
 
 def seed_everything(seed: int) -> None:

@@ -19,7 +19,14 @@ load_action_observations()``, int16 ``(1024, 1024, 6, 2)``); the config's ``data
 (``"xy"`` / ``"one_hot"``) decides the featurisation.
 """
 
-from rllib_modules.hvae.cache import CODE_VERSION, cache_entry_dir, cache_key, cached_representation, load_observations
+from rllib_modules.hvae.cache import (
+    CODE_VERSION,
+    cache_entry_dir,
+    cache_key,
+    cached_representation,
+    is_cached,
+    load_observations,
+)
 from rllib_modules.hvae.config import THESIS_GRIDWORLD_TRAIN_STEPS, DataType, HVAEConfig
 from rllib_modules.hvae.elbo import ELBOTerms, elbo_loss, reconstruction_log_likelihood
 from rllib_modules.hvae.flat_vae import FlatVAE, FlatVAEOutput
@@ -56,6 +63,7 @@ __all__ = [
     "build_model",
     "cache_entry_dir",
     "cache_key",
+    "is_cached",
     "cached_representation",
     "curves_plot",
     "displacement_quadrant",

@@ -36,7 +36,7 @@ from rllib_modules.hvae import training as _training
 from rllib_modules.hvae.config import HVAEConfig
 from rllib_modules.hvae.training import LogFn, TrainedRepresentation
 
-__all__ = ["CODE_VERSION", "cache_key", "cache_entry_dir", "cached_representation", "load_observations"]
+__all__ = ["CODE_VERSION", "cache_key", "cache_entry_dir", "cached_representation", "is_cached", "load_observations"]
 
 #: Version of the code that produces cached entries; part of every key.
 CODE_VERSION: int = 2
@@ -84,6 +84,21 @@ def cache_key(
 
 def cache_entry_dir(cache_dir: str | Path, key: str) -> Path:
     return Path(cache_dir).expanduser() / "hvae" / key
+
+
+def is_cached(cache_dir: str | Path, key: str) -> bool:
+    """Whether a finished entry for ``key`` is in ``cache_dir`` (all files present, its meta names ``key``).
+
+    Cheap (no model is loaded): for planning. :func:`cached_representation` still falls back to
+    training when an entry that looks finished fails to load.
+    """
+    entry = cache_entry_dir(cache_dir, key)
+    if not all((entry / name).is_file() for name in _FILES):
+        return False
+    try:
+        return json.loads((entry / "meta.json").read_text()).get("key") == key
+    except (OSError, ValueError):
+        return False
 
 
 def _load(entry: Path, key: str, kind: str, config: HVAEConfig) -> TrainedRepresentation | None:

@@ -7,6 +7,7 @@ from actlab.registry import AlgorithmEntry, register_algorithm
 from rllib_modules.utility.build import build_utility_ppo
 from rllib_modules.utility.config import UtilityPPOConfig
 from rllib_modules.utility.module import UtilityModelOptions, UtilityRLModule
+from rllib_modules.utility.pretraining import plan_pretraining
 
 __all__ = ["UTILITY_PPO", "UtilityModelOptions", "UtilityPPOConfig", "UtilityRLModule", "build_utility_ppo"]
 
@@ -20,5 +21,6 @@ UTILITY_PPO = register_algorithm(
         ),
         config_model=UtilityPPOConfig,
         build=build_utility_ppo,  # type: ignore[arg-type]  # narrower config type
+        pretraining_stage=plan_pretraining,
     )
 )

@@ -30,7 +30,8 @@ from ray.rllib.core import DEFAULT_MODULE_ID
 
 from actlab import registry
 from rllib_modules.common.ppo_learner import AdamEpsPPOTorchLearner
-from rllib_modules.utility.representation import RepresentationConfig, default_cache_dir
+from rllib_modules.utility.pretraining import stage_inputs
+from rllib_modules.utility.representation import RepresentationConfig
 
 #: ``learner_config_dict`` key holding the stage's settings (set by the builder).
 PRETRAINING_KEY = "actlab_representation"
@@ -62,19 +63,13 @@ class UtilityPPOLearner(AdamEpsPPOTorchLearner):
 
     def _pretrain(self, rep: RepresentationConfig, env_id: str, env_config: dict, trial_seed: int) -> dict[str, Any]:
         from rllib_modules.hvae import cached_representation
-        from rllib_modules.hvae.cache import cache_entry_dir, cache_key
+        from rllib_modules.hvae.cache import cache_entry_dir
 
-        entry = registry.get_env(env_id)
-        if entry.action_dataset is None:
-            raise ValueError(f"{env_id} has no action observations; use representation.source: env")
-        dataset = entry.action_dataset(env_config)
-        train_ids = np.sort(np.concatenate([dataset.split_ids[s] for s in rep.train_splits()]))
-        seed = trial_seed if rep.seed is None else rep.seed
-        cache_dir = rep.cache_dir or default_cache_dir()
+        stage = stage_inputs(rep, env_id, env_config, trial_seed)
         started = time.perf_counter()
         # On the Learner's device: a GPU Learner (cluster runs) trains the stage on its GPU.
         result, hit = cached_representation(
-            rep.kind, rep.model, dataset.data_spec, train_ids, seed, cache_dir, device=self._device
+            stage.kind, stage.model, stage.data_spec, stage.train_ids, stage.seed, stage.cache_dir, device=self._device
         )
         table = torch.as_tensor(np.asarray(result.table, dtype=np.float32))
         module = self.module[DEFAULT_MODULE_ID]
@@ -82,16 +77,15 @@ class UtilityPPOLearner(AdamEpsPPOTorchLearner):
             raise ValueError(f"representation table {tuple(table.shape)} != module table {tuple(module.action_table.shape)}")
         with torch.no_grad():
             module.action_table.copy_(table)
-        key = cache_key(rep.kind, rep.model, dataset.data_spec, train_ids, seed)
         return {
-            "key": key,
-            "dir": str(cache_entry_dir(cache_dir, key)),
+            "key": stage.key,
+            "dir": str(cache_entry_dir(stage.cache_dir, stage.key)),
             "source": rep.source,
             "kind": rep.kind,
             "cache_hit": hit,
-            "seed": seed,
+            "seed": stage.seed,
             "wall_s": time.perf_counter() - started,
-            "n_train_actions": int(len(train_ids)),
+            "n_train_actions": int(len(stage.train_ids)),
             "meta": json.loads(json.dumps(result.meta, default=str)),
         }
 
