@@ -25,7 +25,7 @@ def _fail(lines: Sequence[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from actlab.runner.sweep import describe_pretraining
+    from actlab.runner.sweep import check_algorithm_builds, describe_pretraining
     from actlab.spec import load_sweep
     from actlab.spec.models import sweep_spec_model
 
@@ -36,9 +36,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except SpecError as exc:
             failed.extend(str(p) for p in exc.problems)
             continue
+        trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
+        try:  # what only the algorithm's builder knows, as `actlab run` checks it before Ray starts
+            check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], path)
+        except SpecError as exc:
+            failed.extend(str(p) for p in exc.problems)
+            continue
         points = len(sweep.trials) // max(len(sweep.spec.seeds), 1)  # type: ignore[attr-defined]
         print(f"ok {path}: {len(sweep.trials)} trial(s) = {points} grid point(s) x {len(sweep.spec.seeds)} seed(s)")  # type: ignore[attr-defined]
-        trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
         pretraining = describe_pretraining(trial_specs, [t.seed for t in sweep.trials])
         if pretraining:
             print(pretraining.replace("[actlab] ", "   "))

@@ -90,3 +90,27 @@ def test_env_without_action_observations_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="no action observations"):
         stage_inputs(RepresentationConfig(source="hvae", model=HVAEConfig()), "actlab/Recommender-v0", {}, 0)
+
+
+def test_ch2_baselines_plan_the_same_stage_as_the_utility_policy(tmp_path: Path) -> None:
+    """The baselines' Learner is utility-ppo's, so an HVAE trained for one serves the others."""
+    specs, seeds, line = planned(
+        tmp_path, "seeds=[0]", "algorithm.config.representation.source=hvae",
+        "grid={algorithm.name: [utility-ppo, nearest-neighbor, continuous-output]}",
+    )
+    keys = {
+        registry.get_algorithm(s.algorithm.name).pretraining_stage(s.algorithm.config, build_context(s, seed)).key
+        for s, seed in zip(specs, seeds)
+    }
+    assert len(keys) == 1
+    assert "3 trial(s) use 1 distinct stage(s)" in line
+
+
+def test_validate_reports_a_representation_the_env_cannot_provide(tmp_path: Path) -> None:
+    from tests.test_integration_sweep import actlab
+
+    result = actlab("validate", str(SPECS / "ch2_recommender.yaml"),
+                    "--set", "algorithm.config.representation.source=hvae", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "algorithm.name: 'utility-ppo' cannot run on env 'actlab/Recommender-v0'" in result.stdout + result.stderr
+    assert "no action observations" in result.stdout + result.stderr

@@ -19,6 +19,7 @@ from rllib_modules.baselines_ch2.build import (
 from rllib_modules.baselines_ch2.config import ContinuousOutputPPOConfig, NearestNeighborPPOConfig
 from rllib_modules.baselines_ch2.continuous_output import ContinuousOutputOptions, ContinuousOutputRLModule
 from rllib_modules.baselines_ch2.nearest_neighbor import NearestNeighborOptions, NearestNeighborRLModule
+from rllib_modules.utility.pretraining import plan_pretraining
 
 __all__ = [
     "CONTINUOUS_OUTPUT",
@@ -44,6 +45,7 @@ NEAREST_NEIGHBOR = register_algorithm(
         ),
         config_model=NearestNeighborPPOConfig,
         build=build_nearest_neighbor_ppo,  # type: ignore[arg-type]  # narrower config type
+        pretraining_stage=plan_pretraining,  # the same stage (and cache) as utility-ppo's
     )
 )
 
@@ -56,5 +58,6 @@ CONTINUOUS_OUTPUT = register_algorithm(
         ),
         config_model=ContinuousOutputPPOConfig,
         build=build_continuous_output_ppo,  # type: ignore[arg-type]  # narrower config type
+        pretraining_stage=plan_pretraining,  # the same stage (and cache) as utility-ppo's
     )
 )
