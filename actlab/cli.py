@@ -25,20 +25,15 @@ def _fail(lines: Sequence[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from actlab.runner.sweep import check_algorithm_builds, describe_pretraining
+    from actlab.runner.sweep import checked_trial_specs, describe_pretraining
     from actlab.spec import load_sweep
-    from actlab.spec.models import sweep_spec_model
 
     failed: list[str] = []
     for path in args.specs:
         try:
             sweep = load_sweep(path, args.set)
-        except SpecError as exc:
-            failed.extend(str(p) for p in exc.problems)
-            continue
-        trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
-        try:  # what only the algorithm's builder knows, as `actlab run` checks it before Ray starts
-            check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], path)
+            # what only the algorithm's builder knows, as `actlab run` checks it before Ray starts
+            trial_specs = checked_trial_specs(sweep, path)
         except SpecError as exc:
             failed.extend(str(p) for p in exc.problems)
             continue

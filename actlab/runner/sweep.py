@@ -78,6 +78,16 @@ def check_algorithm_builds(trial_specs: list[Any], seeds: list[int], file: str) 
         raise SpecError(problems)
 
 
+def checked_trial_specs(sweep: Sweep, file: str) -> list[Any]:
+    """Every trial's validated spec, after the builders' checks (:func:`check_algorithm_builds`).
+
+    What ``actlab run`` and ``actlab validate`` both check before any Ray resources start.
+    """
+    trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
+    check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], file)
+    return trial_specs
+
+
 def describe_pretraining(trial_specs: list[Any], seeds: list[int]) -> str | None:
     """One line on the pretraining stages the sweep's trials need, or None when none has one.
 
@@ -142,9 +152,8 @@ def run_sweep(
         storage_uri = str(storage)
         resume_path = find_resumable(storage, spec.name, resume_id) if (resume or resume_id) else None
 
-    trial_specs = [sweep_spec_model().model_validate(t.spec) for t in sweep.trials]
+    trial_specs = checked_trial_specs(sweep, file)
     bundles = [trial_spec.resources.trial_bundles() for trial_spec in trial_specs]
-    check_algorithm_builds(trial_specs, [t.seed for t in sweep.trials], file)
     if not (resume or resume_id):
         pretraining = describe_pretraining(trial_specs, [t.seed for t in sweep.trials])
         if pretraining:
