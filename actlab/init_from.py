@@ -1,8 +1,8 @@
-"""Start trials from the policy weights of earlier runs (finetuning; thesis §2.6.4).
+"""Start trials from earlier runs: finetuning (thesis §2.6.4) or continuing to a larger budget.
 
-A spec's ``init_from`` section names an MLflow experiment whose *finished* trial runs hold
-pretrained policies. Each trial of the new sweep starts from the run of that experiment
-with the same seed (and, by default, the same algorithm):
+A spec's ``init_from`` section names MLflow experiment(s) whose *finished* trial runs hold
+trained policies. Each trial of the new sweep starts from the newest run there with the
+same seed (by default the same algorithm, and the same values of the ``match`` fields):
 
 - :func:`resolve_init_sources` runs in the driver before Ray starts: it finds each trial's
   source run and checks that its module checkpoint exists on this machine, or fails with
@@ -11,7 +11,10 @@ with the same seed (and, by default, the same algorithm):
   and buffers into the new policy (every Learner, then the EnvRunners), except the ones
   named in ``reinit`` (prefixes of parameter names) and, when allowed, the ones whose shape
   changed (a discrete head over a different action set: "Discrete Fine-Tune"). Those keep
-  their fresh initialisation. Optimizer state is not carried over.
+  their fresh initialisation. Optimizer state is not carried over;
+- with ``module: continue`` the trial instead restores the source's whole last checkpoint
+  (:func:`actlab.runner.trial.run_trial`), exactly as a resumed trial does: the policy,
+  the optimizer, the schedules, the env-step counter and the best checkpoint so far.
 
 The source run's id and checkpoint and the re-initialised parameters are recorded in the
 new run (tags ``actlab.init_from_run``, ``actlab.init_from_path``, ``actlab.init_reinit``).
@@ -32,18 +35,37 @@ _FINAL_MODULE_SUBDIR = Path("algorithm") / "learner_group" / "learner" / "rl_mod
 
 
 def module_checkpoint_of_run(tags: Mapping[str, str], module: str) -> Path | None:
-    """The RLModule checkpoint directory of a run: its best-validation module or its final one."""
+    """What ``init_from.module`` loads from a run: its best-validation module, its final
+    module, or (``continue``) its whole last trial checkpoint."""
     if module == "best":
         path = tags.get("actlab.best_checkpoint")
+    elif module == "continue":
+        path = tags.get("actlab.checkpoint")
     else:
         ckpt = tags.get("actlab.checkpoint")
         path = str(Path(ckpt) / _FINAL_MODULE_SUBDIR) if ckpt else None
     return Path(path) if path else None
 
 
+def _matching_values(spec: Mapping[str, Any], fields: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """The trial's MLflow-param values of the ``match`` fields (a field may name a whole section),
+    and the fields the spec does not have."""
+    from actlab.tracking import flatten
+
+    flat = flatten({k: v for k, v in spec.items() if k not in ("grid", "tracking")})
+    values: dict[str, str] = {}
+    unknown: list[str] = []
+    for field in fields:
+        found = {k: v for k, v in flat.items() if k == field or k.startswith(field + ".")}
+        if not found:
+            unknown.append(field)
+        values.update(found)
+    return values, unknown
+
+
 def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) -> list[Any]:
-    """The trials with ``init_from`` (``{run_id, run_name, path}``) filled in wherever their spec
-    has an ``init_from`` section (the grid may vary it); one SpecError lists every source missing."""
+    """The trials with ``init_from`` (``{run_id, run_name, path, module}``) filled in wherever their
+    spec has an ``init_from`` section (the grid may vary it); one SpecError lists every source missing."""
     import dataclasses
 
     from mlflow.tracking import MlflowClient
@@ -56,12 +78,22 @@ def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) ->
         resolved.append(trial)
         if not init:
             continue
-        experiment = client.get_experiment_by_name(init["experiment"])
-        if experiment is None:
+        names = [init["experiment"]] if isinstance(init["experiment"], str) else list(init["experiment"])
+        experiments = [client.get_experiment_by_name(name) for name in names]
+        missing = [name for name, exp in zip(names, experiments) if exp is None]
+        if missing:
             problems.append(SpecProblem(
                 file, "init_from.experiment",
-                f"no MLflow experiment '{init['experiment']}' in {tracking_uri}; run the pretraining sweep first "
+                f"no MLflow experiment '{missing[0]}' in {tracking_uri}; run the pretraining sweep first "
                 "or pass the --tracking-uri that holds it",
+            ))
+            continue
+        wanted, unknown = _matching_values(trial.spec, init.get("match") or [])
+        if unknown:
+            problems.append(SpecProblem(
+                file, "init_from.match",
+                f"'{unknown[0]}' is not a field of this spec; name dotted spec fields such as "
+                "'algorithm.config.representation.source'",
             ))
             continue
         algorithm = init.get("algorithm") or trial.spec["algorithm"]["name"]
@@ -71,15 +103,19 @@ def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) ->
         )
         if init.get("sweep"):
             query += f" and tags.`actlab.sweep` = '{init['sweep']}'"
-        runs = client.search_runs(
-            [experiment.experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
+        candidates = client.search_runs(
+            [exp.experiment_id for exp in experiments], filter_string=query, order_by=["attributes.start_time DESC"]
         )
-        where = f"experiment '{init['experiment']}'" + (f", sweep '{init['sweep']}'" if init.get("sweep") else "")
+        # Compared here rather than in the filter string: param values are JSON text with quotes.
+        runs = [r for r in candidates if all(r.data.params.get(k[:250]) == v[:6000] for k, v in wanted.items())]
+        where = "experiment " + ", ".join(f"'{n}'" for n in names) + (f", sweep '{init['sweep']}'" if init.get("sweep") else "")
+        if wanted:
+            where += " with the same " + ", ".join(init["match"])
         if not runs:
             problems.append(SpecProblem(
                 file, "init_from",
                 f"no finished '{algorithm}' run with seed {trial.seed} in {where}; pretrain that seed first "
-                "or set init_from.algorithm / init_from.sweep",
+                "or set init_from.algorithm / init_from.sweep / init_from.match",
             ))
             continue
         run = runs[0]
@@ -88,15 +124,40 @@ def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) ->
         if path is None or not path.is_dir():
             problems.append(SpecProblem(
                 file, "init_from.module",
-                f"run '{run.info.run_name}' ({run.info.run_id}) has no {module} module checkpoint "
+                f"run '{run.info.run_name}' ({run.info.run_id}) has no {module} checkpoint "
                 f"on this machine ({path}); use module: final, or run where its checkpoints are",
             ))
             continue
-        source = {"run_id": run.info.run_id, "run_name": run.info.run_name, "path": str(path)}
+        if module == "continue":
+            problem = _continue_problem(path, trial.spec.get("stop") or {}, run.info.run_name, file)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        source = {"run_id": run.info.run_id, "run_name": run.info.run_name, "path": str(path), "module": module}
         resolved[-1] = dataclasses.replace(trial, init_from=source)
     if problems:
         raise SpecError(problems)
     return resolved
+
+
+def _continue_problem(path: Path, stop: Mapping[str, Any], run_name: str, file: str) -> SpecProblem | None:
+    """Why continuing from the trial checkpoint ``path`` cannot work under ``stop``, if it cannot."""
+    from actlab.runner.trial_checkpoint import is_trial_checkpoint, read_trial_state
+
+    if not is_trial_checkpoint(path):
+        return SpecProblem(file, "init_from.module", f"{path} (run '{run_name}') is not a complete trial checkpoint; "
+                           "use module: final")
+    state = read_trial_state(path)
+    reached = {"env_steps": state.env_steps, "iterations": state.iteration, "time_s": state.train_time_s}
+    for field, done in reached.items():
+        budget = stop.get(field)
+        if budget is not None and done >= budget:
+            return SpecProblem(
+                file, f"stop.{field}",
+                f"{budget} is already reached by the run continued from ('{run_name}': {done:g}); "
+                f"continuing counts its {field} too, so set stop.{field} above {done:g}",
+            )
+    return None
 
 
 def transfer_state(

@@ -218,6 +218,7 @@ class MLflowTrackingCallback:
         if t.get("init_from"):
             tags["actlab.init_from_run"] = t["init_from"]["run_id"]
             tags["actlab.init_from_path"] = t["init_from"]["path"]
+            tags["actlab.init_from_module"] = t["init_from"].get("module", "best")
         run = self.client.create_run(self._experiment_id, run_name=t["trial_name"], tags=tags)
         run_id = run.info.run_id
         params = flatten({k: v for k, v in spec.items() if k not in ("grid", "tracking")})

@@ -19,7 +19,7 @@ import torch
 from actlab.init_from import load_initial_weights, transfer_state
 from actlab.registry import BuildContext, get_algorithm
 from tests.conftest import SPECS
-from tests.test_integration_sweep import TINY, actlab, runs_of
+from tests.test_integration_sweep import TINY, actlab, history, runs_of
 
 
 def test_transfer_state_copies_keeps_reinit_and_checks_shapes() -> None:
@@ -115,3 +115,66 @@ def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path) -> None:
     assert "actlab.init_from_run" not in scratch.data.tags
     for run in (tuned, scratch):
         assert run.info.status == "FINISHED" and "eval/test/success_rate" in run.data.metrics
+
+
+def test_continue_restores_everything_so_reinit_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from actlab.spec.models import InitFromSpec
+
+    with pytest.raises(ValidationError, match="module: continue restores the whole source checkpoint; drop reinit"):
+        InitFromSpec.model_validate({"experiment": "x", "module": "continue", "reinit": ["head"]})
+    spec = InitFromSpec.model_validate({"experiment": ["a", "b"], "module": "continue", "match": ["env.config.m"]})
+    assert spec.experiments == ["a", "b"]
+
+
+@pytest.mark.integration
+def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
+    """Two variants in one experiment; each continues its own run (``match``) from where it ended."""
+    import json
+
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    base = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "checkpoint.interval=2",
+            "--set", "grid={algorithm.config.entropy_coeff: [0.0, 0.02]}", "--tracking-uri", uri]
+    first = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *base, "--set", "algorithm.name=nearest-neighbor",
+                   "--set", "stop.env_steps=500", cwd=tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    sources = {r.data.params["algorithm.config.entropy_coeff"]: r for r in runs_of(uri, "ch2_gridworld_baselines")}
+    assert sorted(sources) == ["0.0", "0.02"]
+
+    init = ("init_from={experiment: [ch2_gridworld_baselines], module: continue, "
+            "match: [algorithm.config.entropy_coeff]}")
+    more = ["run", str(SPECS / "ch2_gridworld_baselines.yaml"), *base, "--set", "algorithm.name=nearest-neighbor",
+            "--set", "name=baselines_more", "--set", init]
+    # a budget the source runs have already spent: one line naming stop.env_steps, nothing runs
+    spent = actlab(*more, "--set", "stop.env_steps=500", cwd=tmp_path)
+    assert spent.returncode == 1 and "stop.env_steps: 500 is already reached" in spent.stderr, spent.stderr[-2000:]
+    assert "Traceback" not in spent.stderr and runs_of(uri, "baselines_more") == []
+    unknown = actlab(*more[:-1], "init_from={experiment: ch2_gridworld_baselines, module: continue, match: [nope]}",
+                     "--set", "stop.env_steps=1000", cwd=tmp_path)
+    assert unknown.returncode == 1 and "init_from.match: 'nope' is not a field of this spec" in unknown.stderr
+
+    cont = actlab(*more, "--set", "stop.env_steps=1000", cwd=tmp_path)
+    assert cont.returncode == 0, cont.stdout[-3000:] + cont.stderr[-3000:]
+    continued = runs_of(uri, "baselines_more")
+    assert len(continued) == 2
+    for run in continued:
+        coeff = run.data.params["algorithm.config.entropy_coeff"]
+        source = sources[coeff]
+        assert run.data.tags["actlab.init_from_run"] == source.info.run_id
+        assert run.data.tags["actlab.init_from_module"] == "continue"
+        assert run.data.tags["actlab.init_from_path"] == source.data.tags["actlab.checkpoint"]
+        assert run.info.status == "FINISHED"
+        # the curves carry on where the source's ended: iteration and env steps continue
+        src_iters = history(uri, source.info.run_id, "iteration")
+        new_iters = history(uri, run.info.run_id, "iteration")
+        assert new_iters[0][1] == src_iters[-1][1] + 1
+        assert new_iters[0][0] > src_iters[-1][0] and new_iters[-1][0] >= 1000
+        assert history(uri, run.info.run_id, "actlab/continued_from_env_steps")[0][1] == src_iters[-1][0]
+        assert history(uri, run.info.run_id, "trial/restores")[0][1] == 0  # a continuation, not a retry
+        assert run.data.metrics["best/env_steps"] >= 0 and "best/test/success_rate" in run.data.metrics
+    # the source runs are untouched
+    for coeff, source in sources.items():
+        after = next(r for r in runs_of(uri, "ch2_gridworld_baselines") if r.info.run_id == source.info.run_id)
+        assert after.data.metrics == source.data.metrics and after.info.status == "FINISHED"
+    assert json.loads(continued[0].data.tags["actlab.grid_point"])

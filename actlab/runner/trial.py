@@ -4,7 +4,8 @@ One call of :func:`run_trial` is one (grid point, seed). The loop is written out
 style so that what a trial does can be read top to bottom:
 
 1. build the RLlib Algorithm from the registry entry of ``algorithm.name``;
-2. restore from Tune's checkpoint if this is a retry or a resumed sweep;
+2. restore from Tune's checkpoint if this is a retry or a resumed sweep, or from the source
+   run's last checkpoint with ``init_from.module: continue`` (:mod:`actlab.runner.trial_checkpoint`);
 3. ``algo.train()`` until a stop criterion; every ``evaluation.interval`` iterations
    evaluate on each evaluation set, and keep the module with the best selection metric
    (thesis §2.4.3: model selection on validation actions); its metrics are ``best/<set>/...``;
@@ -20,7 +21,7 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,28 +31,12 @@ from actlab import registry
 from actlab.evaluation import evaluate_module
 from actlab.init_from import load_initial_weights
 from actlab.spec.loading import TrialSpec, evaluation_sets
+from actlab.runner.trial_checkpoint import BEST_MODULE_DIR, TrialState, restore_trial, save_trial
 from actlab.spec.models import sweep_spec_model
 
-STATE_FILE = "actlab_trial_state.json"
 #: Fault injection for tests and drills: a trial that has never been restored raises at this
 #: iteration, so retries from the last checkpoint can be exercised for real.
 FAIL_ONCE_ENV = "ACTLAB_FAIL_ONCE_AT_ITERATION"
-ALGO_DIR = "algorithm"
-BEST_MODULE_DIR = "best_module"
-
-
-@dataclass
-class TrialState:
-    """What a trial must carry across checkpoints besides the Algorithm itself."""
-
-    iteration: int = 0
-    env_steps: int = 0
-    train_time_s: float = 0.0
-    evaluations: int = 0
-    restores: int = 0
-    best_score: float | None = None
-    best_env_steps: int | None = None
-    best_metrics: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,13 +143,6 @@ def pretraining_report(algo: Any) -> dict[str, Any]:
     return {"actlab/pretraining": json.dumps(info, default=str), **metrics}
 
 
-def _save_checkpoint(algo: Any, state: TrialState, best_dir: Path, target: Path) -> None:
-    algo.save_to_path(str(target / ALGO_DIR))
-    (target / STATE_FILE).write_text(json.dumps(asdict(state)))
-    if best_dir.exists():
-        shutil.copytree(best_dir, target / BEST_MODULE_DIR)
-
-
 def run_trial(config: dict[str, Any]) -> None:
     """Tune function trainable. ``config["trial"]`` is a :meth:`TrialSpec.to_dict`."""
     import torch
@@ -184,15 +162,16 @@ def run_trial(config: dict[str, Any]) -> None:
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as ckpt_dir:
-            ckpt = Path(ckpt_dir)
-            algo.restore_from_path(str(ckpt / ALGO_DIR))
-            state = TrialState(**json.loads((ckpt / STATE_FILE).read_text()))
+            state = restore_trial(algo, Path(ckpt_dir), best_dir)
             state.restores += 1
-            if (ckpt / BEST_MODULE_DIR).exists():
-                shutil.copytree(ckpt / BEST_MODULE_DIR, best_dir)
 
     first_report = pretraining_report(algo) if checkpoint is None else {}
-    if checkpoint is None and trial.init_from is not None:
+    continues = trial.init_from is not None and trial.init_from.get("module") == "continue"
+    if checkpoint is None and continues:
+        # The source run's last checkpoint, as if this trial had been that run all along.
+        state = restore_trial(algo, Path(trial.init_from["path"]), best_dir)
+        first_report["actlab/continued_from_env_steps"] = state.env_steps
+    elif checkpoint is None and trial.init_from is not None:
         init = spec.init_from
         kept = load_initial_weights(algo, trial.init_from["path"], init.reinit, init.reinit_mismatched_shapes)
         first_report["actlab/init_reinit"] = json.dumps(kept)  # a string: TensorBoard warns on list results
@@ -266,7 +245,7 @@ def run_trial(config: dict[str, Any]) -> None:
             metrics["perf/wall_s"] = time.perf_counter() - trial_started
             if done or state.iteration % spec.checkpoint.interval == 0:
                 with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-                    _save_checkpoint(algo, state, best_dir, Path(tmp))
+                    save_trial(algo, state, best_dir, Path(tmp))
                     tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
             else:
                 tune.report(metrics)

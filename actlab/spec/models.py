@@ -88,19 +88,38 @@ class TrackingSpec(StrictModel):
 
 
 class InitFromSpec(StrictModel):
-    """Start every trial from the policy of a finished run of an earlier sweep (finetuning, thesis §2.6.4).
+    """Start every trial from a finished run of an earlier sweep.
+
+    Two uses:
+
+    - **finetuning** (thesis §2.6.4; ``module: best`` or ``final``): copy the source
+      policy's weights into a fresh trial, some of them re-initialised (``reinit``);
+    - **continuing** a finished sweep to a larger budget (``module: continue``): restore the
+      source's last full checkpoint (policy, optimizer, schedules, env-step counter, best
+      checkpoint so far) and carry on, so ``stop`` counts the source's steps too and the new
+      run's curves start where the source's ended.
 
     The source of a trial is the newest FINISHED trial run of ``experiment`` with the same
-    seed and algorithm (``algorithm`` to pick another). See ``actlab/init_from.py``.
+    seed and algorithm (``algorithm`` to pick another) whose spec agrees with the trial's on
+    every field in ``match``. See ``actlab/init_from.py``.
     """
 
-    experiment: str = Field(description="MLflow experiment of the pretraining sweep (its spec name).")
+    experiment: Union[str, list[str]] = Field(
+        description="MLflow experiment(s) of the source sweep(s) (a spec name, or a list searched together)."
+    )
     algorithm: Optional[str] = Field(
         None, description="Algorithm of the source runs (default: this trial's algorithm)."
     )
     sweep: Optional[str] = Field(None, description="Only runs of this sweep id (tag actlab.sweep); default: the newest run.")
-    module: Literal["best", "final"] = Field(
-        "best", description="'best': the source run's best-validation module; 'final': its last checkpoint."
+    match: list[str] = Field(
+        default_factory=list,
+        description="Dotted spec fields whose values the source run must share with the trial (e.g. a grid key "
+        "such as 'algorithm.config.representation.source' when one experiment holds several variants).",
+    )
+    module: Literal["best", "final", "continue"] = Field(
+        "best",
+        description="'best': the source run's best-validation module; 'final': its last checkpoint's module; "
+        "'continue': its whole last checkpoint, training carries on from there (stop counts the source's steps).",
     )
     reinit: list[str] = Field(
         default_factory=list,
@@ -111,6 +130,19 @@ class InitFromSpec(StrictModel):
         description="Re-initialise parameters whose shape differs from the source's (a discrete head over a "
         "different action set) instead of failing.",
     )
+
+    @model_validator(mode="after")
+    def _continue_copies_everything(self) -> "InitFromSpec":
+        if self.module == "continue" and (self.reinit or self.reinit_mismatched_shapes):
+            raise ValueError(
+                "module: continue restores the whole source checkpoint; drop reinit / reinit_mismatched_shapes "
+                "(or use module: final to start a new training from the source's weights)"
+            )
+        return self
+
+    @property
+    def experiments(self) -> list[str]:
+        return [self.experiment] if isinstance(self.experiment, str) else list(self.experiment)
 
 
 class CheckpointSpec(StrictModel):
