@@ -12,7 +12,8 @@ What a report contains:
   largest env step), their mean and a 95% percentile-bootstrap CI of the mean;
 * a fixed-width table of those (one block per metric group, e.g. ``eval/test``);
 * one learning-curve PNG per metric: mean over seeds and bootstrap band on a common
-  env-step grid;
+  env-step grid; a run that continued an earlier one (``init_from.module: continue``)
+  is drawn with its source's history first, from env step 0;
 * ``summary.csv`` / ``summary.txt`` and the PNGs in ``out_dir``, and optionally one new
   MLflow run ``report-<timestamp>`` (``actlab.kind=report``) holding them as artifacts.
   Existing runs are only read, never modified; report runs are skipped when reading.
@@ -56,6 +57,7 @@ __all__ = [
     "build_report",
     "default_metric",
     "format_table",
+    "run_history",
 ]
 
 # Tag names of the MLflow contract (DESIGN.md). Spelled out here rather than imported so
@@ -67,6 +69,9 @@ TAG_SEED = "actlab.seed"
 TAG_SWEEP = "actlab.sweep"
 TAG_CONFIG = "actlab.config"
 TAG_KIND = "actlab.kind"
+#: A run that continued another run's training (``init_from.module: continue``) names it here.
+TAG_INIT_FROM_RUN = "actlab.init_from_run"
+TAG_INIT_FROM_MODULE = "actlab.init_from_module"
 KIND_TRIAL = "trial"
 KIND_REPORT = "report"
 #: Config key of a sweep without a grid (see the runner's short grid key).
@@ -168,6 +173,8 @@ class _Trial:
     start_time: int
     #: Latest value per metric, i.e. the value at the largest step (MLflow's run.data.metrics).
     finals: dict[str, float]
+    #: The run this one continued (``init_from.module: continue``), whose history comes first.
+    continues: str | None = None
 
 
 def default_metric(name: str) -> bool:
@@ -425,7 +432,47 @@ def _as_trial(run: Run) -> _Trial | None:
         status=run.info.status,
         start_time=run.info.start_time or 0,
         finals=dict(run.data.metrics),
+        continues=_continued_run(tags),
     )
+
+
+def _continued_run(tags: dict[str, str]) -> str | None:
+    return tags.get(TAG_INIT_FROM_RUN) if tags.get(TAG_INIT_FROM_MODULE) == "continue" else None
+
+
+#: Longest chain of continued runs followed back (a guard against a tag cycle).
+_MAX_LINEAGE = 100
+
+
+def run_history(client: MlflowClient, run_id: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps, values)`` of ``metric`` over a run's whole training, cleaned (:func:`clean_history`).
+
+    A run that continued another one (``init_from.module: continue``) starts at the source's
+    last env step; its curve is the source's history followed by its own, back to the first
+    run of the chain. The sources may sit in other experiments; they are only read.
+    """
+    return _chain_history(client, _lineage(client, run_id, _continued_run(client.get_run(run_id).data.tags)), metric)
+
+
+def _lineage(client: MlflowClient, run_id: str, continues: str | None) -> list[str]:
+    """``run_id`` and the runs it continued, newest first."""
+    chain = [run_id]
+    while continues is not None and continues not in chain and len(chain) < _MAX_LINEAGE:
+        chain.append(continues)
+        continues = _continued_run(client.get_run(continues).data.tags)
+    return chain
+
+
+def _chain_history(client: MlflowClient, chain: list[str], metric: str) -> tuple[np.ndarray, np.ndarray]:
+    steps: list[float] = []
+    values: list[float] = []
+    for run_id in reversed(chain):  # oldest first: a step logged by two runs keeps the later run's value
+        # Logging order (timestamp, then the store's order) decides which value wins for a
+        # step logged twice, e.g. by a trial resumed from a checkpoint.
+        history = sorted(client.get_metric_history(run_id, metric), key=lambda m: m.timestamp)
+        steps.extend(m.step for m in history)
+        values.extend(m.value for m in history)
+    return clean_history(steps, values)
 
 
 def _deduplicate(trials: list[_Trial], warnings: list[str]) -> list[_Trial]:
@@ -503,13 +550,12 @@ def _fetch_histories(
     the number of calls is the number of curves' data series, not runs x metrics.
     """
     jobs = [(t.run_id, m) for t in trials for m in metrics if m in t.finals]
+    # Runs that continued earlier runs draw their sources' histories first (one chain per trial).
+    lineages = {t.run_id: _lineage(client, t.run_id, t.continues) for t in trials}
 
     def fetch(job: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
-        history = client.get_metric_history(*job)
-        # Logging order (timestamp, then the store's order) decides which value wins for a
-        # step logged twice, e.g. by a trial resumed from a checkpoint.
-        history = sorted(history, key=lambda m: m.timestamp)
-        return clean_history([m.step for m in history], [m.value for m in history])
+        run_id, metric = job
+        return _chain_history(client, lineages[run_id], metric)
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         results = list(pool.map(fetch, jobs))

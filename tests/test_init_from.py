@@ -133,6 +133,10 @@ def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
     """Two variants in one experiment; each continues its own run (``match``) from where it ended."""
     import json
 
+    from mlflow.tracking import MlflowClient
+
+    from actlab.report import build_report, run_history
+
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     base = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "checkpoint.interval=2",
             "--set", "grid={algorithm.config.entropy_coeff: [0.0, 0.02]}", "--tracking-uri", uri]
@@ -173,8 +177,13 @@ def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
         assert history(uri, run.info.run_id, "actlab/continued_from_env_steps")[0][1] == src_iters[-1][0]
         assert history(uri, run.info.run_id, "trial/restores")[0][1] == 0  # a continuation, not a retry
         assert run.data.metrics["best/env_steps"] >= 0 and "best/test/success_rate" in run.data.metrics
+        # the report draws the whole training: the source's history, then the continuation's
+        steps, values = run_history(MlflowClient(uri), run.info.run_id, "iteration")
+        assert list(zip(steps, values)) == src_iters + new_iters
     # the source runs are untouched
     for coeff, source in sources.items():
         after = next(r for r in runs_of(uri, "ch2_gridworld_baselines") if r.info.run_id == source.info.run_id)
         assert after.data.metrics == source.data.metrics and after.info.status == "FINISHED"
     assert json.loads(continued[0].data.tags["actlab.grid_point"])
+    report = build_report("baselines_more", uri, tmp_path / "report", metrics=["eval/test/success_rate"], log_to_mlflow=False)
+    assert report.n_runs == 2 and len(report.rows) == 2
