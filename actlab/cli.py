@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from actlab import PROJECT_ROOT
 from actlab.spec.errors import SpecError
@@ -34,6 +35,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             sweep = load_sweep(path, args.set)
             # what only the algorithm's builder knows, as `actlab run` checks it before Ray starts
             trial_specs = checked_trial_specs(sweep, path)
+            sources = _describe_init_sources(sweep, path, args.tracking_uri)
         except SpecError as exc:
             failed.extend(str(p) for p in exc.problems)
             continue
@@ -42,7 +44,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         pretraining = describe_pretraining(trial_specs, [t.seed for t in sweep.trials])
         if pretraining:
             print(pretraining.replace("[actlab] ", "   "))
+        if sources:
+            print("   " + sources)
     return _fail(failed) if failed else 0
+
+
+def _describe_init_sources(sweep: Any, path: str, tracking_uri: str | None) -> str | None:
+    """Find the source runs of the trials with ``init_from``, as ``actlab run`` does before Ray starts."""
+    from actlab.init_from import resolve_init_sources
+    from actlab.tracking import check_tracking_store, resolve_tracking_uri
+
+    if not any(t.spec.get("init_from") for t in sweep.trials):
+        return None
+    field = "--tracking-uri" if tracking_uri else "tracking.uri"
+    uri = resolve_tracking_uri(tracking_uri or sweep.spec.tracking.uri)
+    if uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+        raise SpecError.single(path, field, f"init_from needs the runs in {uri}, which does not exist; pass --tracking-uri")
+    check_tracking_store(uri, field, path)
+    resolved = [t.init_from for t in resolve_init_sources(sweep.trials, uri, path) if t.init_from]
+    modes = Counter(source["module"] for source in resolved)
+    what = {"continue": "continue their source runs"}
+    parts = [f"{n} trial(s) {what.get(mode, f'start from the {mode} module of their source runs')}" for mode, n in sorted(modes.items())]
+    return "init_from: " + "; ".join(parts) + f" (all found in {uri})"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -151,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate spec files")
     p.add_argument("specs", nargs="+")
     add_set(p)
+    p.add_argument("--tracking-uri", help="MLflow store holding init_from's source runs (default: the spec's)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="run a sweep (local Ray by default)")

@@ -70,9 +70,12 @@ def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) ->
 
     from mlflow.tracking import MlflowClient
 
+    from actlab.runner.trial_checkpoint import is_trial_checkpoint, read_trial_state
+
     client = MlflowClient(tracking_uri)
     problems: list[SpecProblem] = []
     resolved: list[Any] = []
+    spent: list[tuple[Any, Mapping[str, Any]]] = []  # (source TrialState, trial's stop) of continued trials
     for trial in trials:
         init = trial.spec.get("init_from")
         resolved.append(trial)
@@ -129,35 +132,40 @@ def resolve_init_sources(trials: Sequence[Any], tracking_uri: str, file: str) ->
             ))
             continue
         if module == "continue":
-            problem = _continue_problem(path, trial.spec.get("stop") or {}, run.info.run_name, file)
-            if problem is not None:
-                problems.append(problem)
+            if not is_trial_checkpoint(path):
+                problems.append(SpecProblem(
+                    file, "init_from.module",
+                    f"{path} (run '{run.info.run_name}') is not a complete trial checkpoint; use module: final",
+                ))
                 continue
+            spent.append((read_trial_state(path), trial.spec.get("stop") or {}))
         source = {"run_id": run.info.run_id, "run_name": run.info.run_name, "path": str(path), "module": module}
         resolved[-1] = dataclasses.replace(trial, init_from=source)
+    problems.extend(_spent_budgets(spent, file))
     if problems:
         raise SpecError(problems)
     return resolved
 
 
-def _continue_problem(path: Path, stop: Mapping[str, Any], run_name: str, file: str) -> SpecProblem | None:
-    """Why continuing from the trial checkpoint ``path`` cannot work under ``stop``, if it cannot."""
-    from actlab.runner.trial_checkpoint import is_trial_checkpoint, read_trial_state
+def _spent_budgets(spent: Sequence[tuple[Any, Mapping[str, Any]]], file: str) -> list[SpecProblem]:
+    """One problem per ``stop`` criterion that some continued run has already met.
 
-    if not is_trial_checkpoint(path):
-        return SpecProblem(file, "init_from.module", f"{path} (run '{run_name}') is not a complete trial checkpoint; "
-                           "use module: final")
-    state = read_trial_state(path)
-    reached = {"env_steps": state.env_steps, "iterations": state.iteration, "time_s": state.train_time_s}
-    for field, done in reached.items():
-        budget = stop.get(field)
-        if budget is not None and done >= budget:
-            return SpecProblem(
+    ``spent`` pairs each continued source's TrialState with its trial's ``stop`` section.
+    A continuation counts the source's steps, iterations and time, so its budget must exceed them.
+    """
+    problems: list[SpecProblem] = []
+    for field, attribute in (("env_steps", "env_steps"), ("iterations", "iteration"), ("time_s", "train_time_s")):
+        over = [(getattr(state, attribute), stop[field]) for state, stop in spent if stop.get(field) is not None
+                and getattr(state, attribute) >= stop[field]]
+        if over:
+            most = max(done for done, _ in over)
+            shown = f"{most:,}" if isinstance(most, int) else f"{most:,.0f}"
+            problems.append(SpecProblem(
                 file, f"stop.{field}",
-                f"{budget} is already reached by the run continued from ('{run_name}': {done:g}); "
-                f"continuing counts its {field} too, so set stop.{field} above {done:g}",
-            )
-    return None
+                f"{over[0][1]:,} is already reached by {len(over)} of the {len(spent)} run(s) continued from (up to "
+                f"{shown}); a continuation counts its source's {field}, so set stop.{field} above {shown}",
+            ))
+    return problems
 
 
 def transfer_state(

@@ -152,8 +152,13 @@ def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
             "--set", "name=baselines_more", "--set", init]
     # a budget the source runs have already spent: one line naming stop.env_steps, nothing runs
     spent = actlab(*more, "--set", "stop.env_steps=500", cwd=tmp_path)
-    assert spent.returncode == 1 and "stop.env_steps: 500 is already reached" in spent.stderr, spent.stderr[-2000:]
+    assert spent.returncode == 1 and "stop.env_steps: 500 is already reached by 2 of the 2 run(s)" in spent.stderr, spent.stderr[-2000:]
     assert "Traceback" not in spent.stderr and runs_of(uri, "baselines_more") == []
+    assert spent.stderr.count("error:") == 1  # one line for both trials
+    # `actlab validate` finds the same sources, and the same problem, without running anything
+    checked = actlab("validate", *more[1:], "--set", "stop.env_steps=1000", cwd=tmp_path)
+    assert checked.returncode == 0 and "init_from: 2 trial(s) continue their source runs" in checked.stdout, checked.stderr
+    assert actlab("validate", *more[1:], "--set", "stop.env_steps=500", cwd=tmp_path).returncode == 1
     unknown = actlab(*more[:-1], "init_from={experiment: ch2_gridworld_baselines, module: continue, match: [nope]}",
                      "--set", "stop.env_steps=1000", cwd=tmp_path)
     assert unknown.returncode == 1 and "init_from.match: 'nope' is not a field of this spec" in unknown.stderr
