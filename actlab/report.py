@@ -14,6 +14,8 @@ What a report contains:
 * one learning-curve PNG per metric: mean over seeds and bootstrap band on a common
   env-step grid; a run that continued an earlier one (``init_from.module: continue``)
   is drawn with its source's history first, from env step 0;
+* ``per_seed.csv``: the final value of every metric for every trial run (one row per
+  run), for per-seed tables and for analyses the summary does not make;
 * ``summary.csv`` / ``summary.txt`` and the PNGs in ``out_dir``, and optionally one new
   MLflow run ``report-<timestamp>`` (``actlab.kind=report``) holding them as artifacts.
   Existing runs are only read, never modified; report runs are skipped when reading.
@@ -146,7 +148,7 @@ class Report:
     n_runs: int
     n_boot: int
     seed: int
-    #: Files written to ``out_dir`` (summary.csv, summary.txt, PNGs).
+    #: Files written to ``out_dir`` (summary.csv, summary.txt, per_seed.csv, PNGs).
     files: list[Path] = field(default_factory=list)
     #: The MLflow run holding the artifacts, when ``log_to_mlflow``.
     report_run_id: str | None = None
@@ -292,6 +294,7 @@ def build_report(
         warnings=warnings,
     )
     report.files.append(_write_csv(rows, out_dir / "summary.csv"))
+    report.files.append(_write_per_seed_csv(by_key, keys, selected, out_dir / "per_seed.csv"))
     if curved:
         histories = _fetch_histories(client, trials, curved, max_workers)
         label_fields = _varying_fields(keys)
@@ -654,6 +657,21 @@ def _write_csv(rows: list[SummaryRow], path: Path) -> Path:
         writer.writerow(["algorithm", "env", "config", "metric", "n", "mean", "lo", "hi", "seeds"])
         for r in rows:
             writer.writerow([r.algorithm, r.env, r.config, r.metric, r.n, repr(r.mean), repr(r.lo), repr(r.hi), ";".join(r.seeds)])
+    return path
+
+
+def _write_per_seed_csv(
+    by_key: dict[ConfigKey, list[_Trial]], keys: list[ConfigKey], metrics: list[str], path: Path
+) -> Path:
+    """``per_seed.csv``: one row per trial run (configuration, seed, run id) with the final
+    value of each reported metric; empty where the run did not log it."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["algorithm", "env", "config", "seed", "run_id", *metrics])
+        for key in keys:
+            for t in by_key[key]:
+                values = [repr(t.finals[m]) if m in t.finals else "" for m in metrics]
+                writer.writerow([key.algorithm, key.env, key.config, t.seed, t.run_id, *values])
     return path
 
 

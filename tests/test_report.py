@@ -282,6 +282,23 @@ def test_summary_csv_and_table(store: Store) -> None:
     assert (store.root / "out" / "summary.txt").read_text().startswith("actlab report")
 
 
+def test_per_seed_csv_has_every_runs_finals(store: Store) -> None:
+    report = build_report(EXPERIMENT, store.uri, store.root / "out", log_to_mlflow=False, n_boot=N_BOOT)
+    assert store.root / "out" / "per_seed.csv" in report.files
+    with (store.root / "out" / "per_seed.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    # The 6 finished trials only (not the failed, running or non-trial runs), in config then seed order.
+    assert [(r["config"], r["seed"]) for r in rows] == [(c, str(s)) for c in CONFIGS for s in SEEDS]
+    assert list(rows[0])[5:] == report.metrics
+    for ci, config in enumerate(CONFIGS):
+        for seed in SEEDS:
+            row = next(r for r in rows if r["config"] == config and r["seed"] == str(seed))
+            for metric, points in _history(ci, seed).items():
+                if metric in report.metrics:
+                    assert float(row[metric]) == points[-1][1]
+            assert store.client.get_run(row["run_id"]).data.tags["actlab.seed"] == str(seed)
+
+
 def test_learning_curve_pngs(store: Store) -> None:
     report = build_report(EXPERIMENT, store.uri, store.root / "out", log_to_mlflow=False, n_boot=N_BOOT)
     names = {p.name for p in report.files}
@@ -307,7 +324,7 @@ def test_report_run_logged_and_ignored_next_time(store: Store) -> None:
     assert run.data.tags["actlab.kind"] == "report"
     assert run.data.tags["actlab.sweep"] == "sweep-1"
     artifacts = {a.path for a in store.client.list_artifacts(first.report_run_id)}
-    assert {"summary.csv", "summary.txt", "curves_train_return_mean.png"} <= artifacts
+    assert {"summary.csv", "summary.txt", "per_seed.csv", "curves_train_return_mean.png"} <= artifacts
     assert artifacts == {p.name for p in first.files}
 
     second = build_report(EXPERIMENT, store.uri, store.root / "r2", n_boot=N_BOOT)
