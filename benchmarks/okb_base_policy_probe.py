@@ -22,8 +22,11 @@ What to expect on Minecart (measured on the 2-CPU machine, laptop network sizes 
   sells both ores (0.77 / 0.73 per episode, 18 steps), discounted return 0.526 of the front's
   best 0.577 (normalised 0.91), ~8 min;
 - ``--w 0.333 0.333 0.333``, same budget: it leaves the base and returns at once (fuel −0.4,
-  10 steps, discounted −0.12): a local optimum (best on the front 0.104, "leave and return"
-  −0.083);
+  10 steps, discounted −0.12): a local optimum (best on the front 0.104, worst −0.083). With
+  2 members it is the same at one update per step (``--set sf_members=2``, 2 min); with four
+  updates per step (``--set sf_members=2 --set sf_updates_per_step=4``, 6 min) it mines and
+  sells both ores (0.67 / 0.83 per episode, 20 steps, discounted 0.095, normalised 0.95 by 2e4
+  steps; still idling at 1e4);
 - ``--epsilon-schedule per_policy`` (ε restarts per policy, decays over half of it, 0.5 updates
   per step, 1e4 steps): it never leaves the base (discounted −0.333, the fuel cost of idling):
   the replay fills with 1000-step idle episodes (22 terminations, 3 ore deliveries in 1e4 rows),
