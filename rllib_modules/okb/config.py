@@ -211,6 +211,17 @@ class BasisSettings(BaseModel):
     meta_input_batch_norm: bool = Field(
         True, description="BatchNorm on ω/ψ^ω inputs (CrossQ); False helps when W^sup is a single w (see option_keyboard)."
     )
+    meta_critics: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Members of ψ^ω; 2 = TD3/CrossQ clipped double Q (target, actor and Eq. 21 use the member with "
+            "the lowest ψ·w). The paper leaves the critic unspecified."
+        ),
+    )
+    meta_policy_delay: int = Field(
+        1, ge=1, description="One ω update every this many critic updates (TD3: 2, CrossQ: 3; unspecified in the paper)."
+    )
     meta_residual_w: bool = Field(False, description="ω = normalise(w + f(s, w)), starting as GPI (not in the paper).")
 
     # --- SF vectors and evaluation --------------------------------------------------------------

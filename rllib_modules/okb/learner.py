@@ -37,6 +37,10 @@ DEFAULT_MODULE = "default_policy"
 class OKBLearner(TorchLearner):
     """Adam for the USFA, ω and ψ^ω; explicit update methods (see the module docstring)."""
 
+    #: TrainOK critic steps so far, for ``meta_policy_delay`` (not checkpointed: a resumed run
+    #: restarts the phase of the delayed actor).
+    _ok_critic_updates: int = 0
+
     def configure_optimizers_for_module(self, module_id: ModuleID, config: Any = None) -> None:
         module: OKBRLModule = self.module[module_id]
         cfg: BasisSettings = module.settings
@@ -105,7 +109,8 @@ class OKBLearner(TorchLearner):
         return loss.item()
 
     def ok_update(self, batch: dict[str, torch.Tensor], support_KD: torch.Tensor, gamma: float) -> tuple[float, float]:
-        """One TrainOK step (critic then actor) with w ∼ W^sup per row; returns (critic, actor) losses."""
+        """One TrainOK step (critic, then actor every ``meta_policy_delay`` critic steps) with w ∼ W^sup
+        per row; returns (critic, actor) losses, the actor's NaN when it skipped its step."""
         keyboard = self.okb_module.keyboard
         if keyboard is None:
             raise RuntimeError("ok_update needs option_keyboard=true")
@@ -123,6 +128,9 @@ class OKBLearner(TorchLearner):
             gamma,
         )
         self._step("meta_critic", critic.loss)
+        self._ok_critic_updates += 1
+        if self._ok_critic_updates % self.okb_module.settings.meta_policy_delay:
+            return critic.loss.item(), float("nan")  # TD3's delayed actor: the critic settles first
         actor_loss = ok_actor_loss(keyboard.critic, keyboard.meta_policy, obs_BS, w_BD)
         self._step("meta_policy", actor_loss)
         return critic.loss.item(), actor_loss.item()

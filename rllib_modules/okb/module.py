@@ -69,6 +69,7 @@ class OKBRLModule(TorchRLModule):
                 hidden_sizes=cfg.meta_hidden,
                 input_batch_norm=cfg.meta_input_batch_norm,
                 residual_w=cfg.meta_residual_w,
+                critic_members=cfg.meta_critics,
                 noise_sigma=cfg.meta_noise_sigma,
                 noise_clip=cfg.meta_noise_clip,
             )

@@ -64,9 +64,11 @@ __all__ = [
     "OptionKeyboard",
     "TaskMetaPolicy",
     "clipped_gaussian_noise",
+    "critic_members",
     "explore_z",
     "ok_actor_loss",
     "ok_critic_loss",
+    "pessimistic_member",
     "sample_support_weights",
     "training_mode",
 ]
@@ -184,6 +186,14 @@ class MetaCritic(nn.Module):
     """ψ^ω(s, z, w) ∈ R^d, the meta-policy's vector critic (Alg. 3; architecture unspecified: ω's family).
 
     ``forward(obs_BS, z_BD, w_BD) -> psi_BD``; the task's value is ``ψ^ω·w``.
+
+    With ``num_members=N > 1`` the critic is N independent networks and ``forward`` returns, per
+    row, the SFs of the member with the **lowest value ψ·w**: TD3's clipped double Q
+    (Fujimoto et al. 2018), which CrossQ (Bhatt et al. 2024, the recipe App. F follows for ω)
+    keeps with N = 2 when it drops the target networks. The paper does not say whether TrainOK
+    uses it (ALGORITHMS.md §5.10: the critic is unspecified), so it is ``meta_critics`` in the
+    config. :meth:`members` gives every member's SFs for the regression. Member 0 is ``net`` and
+    the others ``extra_members``, so checkpoints of a one-member critic keep their parameter names.
     """
 
     def __init__(
@@ -196,21 +206,54 @@ class MetaCritic(nn.Module):
         batch_norm: bool = True,
         bn_momentum: float = 0.01,
         input_batch_norm: bool = True,
+        num_members: int = 1,
     ) -> None:
         super().__init__()
+        if num_members < 1:
+            raise ValueError(f"num_members must be >= 1, got {num_members}")
         self.obs_dim, self.feature_dim = int(obs_dim), int(feature_dim)
-        self.net = _bn_mlp(
-            self.obs_dim + 2 * self.feature_dim,
-            hidden_sizes,
-            self.feature_dim,
-            activation,
-            batch_norm,
-            bn_momentum,
-            input_batch_norm,
-        )
+
+        def make_net() -> nn.Sequential:
+            return _bn_mlp(
+                self.obs_dim + 2 * self.feature_dim,
+                hidden_sizes,
+                self.feature_dim,
+                activation,
+                batch_norm,
+                bn_momentum,
+                input_batch_norm,
+            )
+
+        self.net = make_net()
+        self.extra_members = nn.ModuleList(make_net() for _ in range(int(num_members) - 1))
+
+    @property
+    def num_members(self) -> int:
+        return 1 + len(self.extra_members)
+
+    def members(self, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
+        """Every member's ψ^ω(s, z, w): ``psi_NBD``."""
+        x = torch.cat([obs_BS, z_BD.to(obs_BS.dtype), w_BD.to(obs_BS.dtype)], dim=-1)
+        return torch.stack([self.net(x)] + [net(x) for net in self.extra_members])
 
     def forward(self, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([obs_BS, z_BD.to(obs_BS.dtype), w_BD.to(obs_BS.dtype)], dim=-1))
+        return pessimistic_member(self.members(obs_BS, z_BD, w_BD), w_BD)
+
+
+def pessimistic_member(psi_NBD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
+    """Per row, the member's SFs with the lowest scalarised value ``ψ·w`` (clipped double Q for vector critics)."""
+    if psi_NBD.shape[0] == 1:
+        return psi_NBD[0]
+    values_NB = (psi_NBD * w_BD.to(psi_NBD.dtype).unsqueeze(0)).sum(dim=-1)
+    index_B = values_NB.argmin(dim=0)
+    return psi_NBD[index_B, torch.arange(psi_NBD.shape[1], device=psi_NBD.device)]
+
+
+def critic_members(critic: nn.Module, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
+    """``psi_NBD`` of a :class:`MetaCritic`; any other critic module counts as one member."""
+    if isinstance(critic, MetaCritic):
+        return critic.members(obs_BS, z_BD, w_BD)
+    return critic(obs_BS, z_BD, w_BD).unsqueeze(0)
 
 
 def clipped_gaussian_noise(
@@ -295,6 +338,7 @@ class OptionKeyboard(nn.Module):
         bn_momentum: float = 0.01,
         input_batch_norm: bool = True,
         residual_w: bool = False,
+        critic_members: int = 1,
         noise_sigma: float = DEFAULT_NOISE_SIGMA,
         noise_clip: float = DEFAULT_NOISE_CLIP,
         meta_policy: nn.Module | None = None,
@@ -321,6 +365,7 @@ class OptionKeyboard(nn.Module):
             batch_norm=batch_norm,
             bn_momentum=bn_momentum,
             input_batch_norm=input_batch_norm,
+            num_members=critic_members,
         )
 
     @torch.no_grad()
@@ -386,6 +431,10 @@ def ok_critic_loss(
 ) -> OKCriticLoss:
     """Alg. 3 line 22: ``mean ||ψ^ω(s, z, w) − (φ + γ^n (1 − terminated) ψ^ω(s', ω(s', w), w))||²``.
 
+    With a multi-member :class:`MetaCritic` every member regresses on one target whose bootstrap is
+    the pessimistic member's ψ^ω (:func:`pessimistic_member`, clipped double Q); ``psi_BD`` in the
+    output is then the pessimistic prediction.
+
     ``w_BD`` are the support weights drawn for this update (:func:`sample_support_weights`);
     ``z_BD`` the stored (noisy) meta-actions. No target network: the bootstrap is the critic's own
     detached output; with ``joint_forward`` (Bhatt et al. 2024) both halves go through the critic in
@@ -397,23 +446,26 @@ def ok_critic_loss(
     B = obs_BS.shape[0]
     with training_mode(critic, True):
         if joint_forward:
-            psi_XD = critic(
+            psi_NXD = critic_members(
+                critic,
                 torch.cat([obs_BS, next_obs_BS], dim=0),
                 torch.cat([z_BD.to(z_next_BD.dtype), z_next_BD], dim=0),
                 torch.cat([w_BD, w_BD], dim=0),
             )
-            psi_BD, psi_next_BD = psi_XD[:B], psi_XD[B:].detach()
+            psi_NBD, psi_next_NBD = psi_NXD[:, :B], psi_NXD[:, B:].detach()
         else:
-            psi_BD = critic(obs_BS, z_BD, w_BD)
+            psi_NBD = critic_members(critic, obs_BS, z_BD, w_BD)
     if not joint_forward:
         with torch.no_grad(), training_mode(critic, False):
-            psi_next_BD = critic(next_obs_BS, z_next_BD, w_BD)
+            psi_next_NBD = critic_members(critic, next_obs_BS, z_next_BD, w_BD)
+    psi_next_BD = pessimistic_member(psi_next_NBD, w_BD)
     not_done_B1 = (1.0 - terminated_B.to(phi_BD.dtype)).unsqueeze(-1)
     discount = torch.as_tensor(gamma, dtype=phi_BD.dtype) ** torch.as_tensor(n_step_B, dtype=phi_BD.dtype)
     if discount.dim() == 1:
         discount = discount.unsqueeze(-1)
     target_BD = phi_BD + discount.to(phi_BD.device) * not_done_B1 * psi_next_BD
-    loss = F.mse_loss(psi_BD, target_BD.detach())
+    loss = F.mse_loss(psi_NBD, target_BD.detach().unsqueeze(0).expand_as(psi_NBD))
+    psi_BD = pessimistic_member(psi_NBD.detach(), w_BD) if psi_NBD.shape[0] > 1 else psi_NBD[0]
     return OKCriticLoss(loss=loss, psi_BD=psi_BD, target_BD=target_BD.detach())
 
 
