@@ -230,6 +230,28 @@ def test_module_acts_by_gpi_until_omega_is_trained_and_ok_with_identity_omega_is
         algo.stop()
 
 
+def test_twin_critic_and_delayed_actor_in_the_learner(local_ray) -> None:
+    algo = _build("okb", meta_critics=2, meta_policy_delay=3)
+    try:
+        algo.train()
+        loop = algo.basis_loop
+        keyboard = loop.module.keyboard
+        assert keyboard.critic.num_members == 2
+        batch, support = loop.ok_replay.sample(32), torch.as_tensor(loop.state.support, dtype=torch.float32)
+        loop.learner._ok_critic_updates = 0
+        moved = []
+        for _ in range(6):
+            before = [p.clone() for p in keyboard.meta_policy.parameters()]
+            critic_loss, actor_loss = loop.learner.ok_update(batch, support, loop.gamma)
+            assert np.isfinite(critic_loss)
+            changed = any(not torch.equal(a, b) for a, b in zip(before, keyboard.meta_policy.parameters()))
+            assert changed == np.isfinite(actor_loss)
+            moved.append(changed)
+        assert moved == [False, False, True, False, False, True]  # ω steps on every third critic step
+    finally:
+        algo.stop()
+
+
 def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
     """The diagnostic that tells a drop caused by ω from one caused by the base policies: with
     ω(s, w) = w the two evaluations are the same policy and must agree exactly."""

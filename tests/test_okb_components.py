@@ -33,6 +33,7 @@ from rllib_modules.okb.option_keyboard import (
     explore_z,
     ok_actor_loss,
     ok_critic_loss,
+    pessimistic_member,
     sample_support_weights,
 )
 from rllib_modules.okb.successor_features import (
@@ -451,6 +452,55 @@ def test_ok_critic_and_actor_losses_by_hand() -> None:
     assert loss.item() == pytest.approx(-2.25)
     # ω = w has no parameters and the critic's are detached: nothing in the graph can be trained.
     assert not loss.requires_grad
+
+
+def test_pessimistic_member_equals_loop() -> None:
+    g = torch.Generator().manual_seed(4)
+    psi_NBD = torch.randn(3, 20, 4, generator=g, dtype=DT)
+    w_BD = _simplex(20, 4, g)
+    expected = []
+    for b in range(20):
+        values = [float(psi_NBD[n, b] @ w_BD[b]) for n in range(3)]
+        expected.append(psi_NBD[values.index(min(values)), b])
+    torch.testing.assert_close(pessimistic_member(psi_NBD, w_BD), torch.stack(expected))
+    torch.testing.assert_close(pessimistic_member(psi_NBD[:1], w_BD), psi_NBD[0])
+
+
+def test_twin_meta_critic_is_clipped_double_q_and_keeps_one_member_checkpoints() -> None:
+    torch.manual_seed(5)
+    single = MetaCritic(4, 2, hidden_sizes=(8,), batch_norm=False)
+    assert single.num_members == 1 and all(k.startswith("net.") for k in single.state_dict())
+    twin = MetaCritic(4, 2, hidden_sizes=(8,), batch_norm=False, num_members=2)
+    missing, unexpected = twin.load_state_dict(single.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("extra_members.") for k in missing)  # member 0 = a one-member critic
+    assert twin.num_members == 2 and not torch.equal(twin.net[0].weight, twin.extra_members[0][0].weight)
+
+    g = torch.Generator().manual_seed(6)
+    B = 12
+    s, s_next = torch.randn(B, 4, generator=g), torch.randn(B, 4, generator=g)
+    z, w = F.normalize(torch.randn(B, 2, generator=g), dim=-1), _simplex(B, 2, g).float()
+    phi, term = torch.randn(B, 2, generator=g), (torch.rand(B, generator=g) < 0.3).float()
+    members = [twin.net, twin.extra_members[0]]
+
+    def by_member(obs, zz):
+        return [m(torch.cat([obs, zz, w], dim=-1)) for m in members]
+
+    # forward: per row, the member with the lower ψ·w.
+    psi = by_member(s, z)
+    low = (psi[0] * w).sum(-1) <= (psi[1] * w).sum(-1)
+    torch.testing.assert_close(twin(s, z, w), torch.where(low.unsqueeze(-1), psi[0], psi[1]))
+
+    # critic loss: both members regress on φ + γ(1 − t)·(the pessimistic member's ψ at (s', ω(s', w))).
+    meta = TaskMetaPolicy()
+    out = ok_critic_loss(twin, meta, s, z, phi, s_next, term, w, 0.9)
+    nxt = by_member(s_next, F.normalize(w, dim=-1))
+    low_next = (nxt[0] * w).sum(-1) <= (nxt[1] * w).sum(-1)
+    target = phi + 0.9 * (1 - term).unsqueeze(-1) * torch.where(low_next.unsqueeze(-1), nxt[0], nxt[1])
+    torch.testing.assert_close(out.target_BD, target.detach())
+    expected_loss = 0.5 * (F.mse_loss(psi[0], target) + F.mse_loss(psi[1], target))
+    torch.testing.assert_close(out.loss, expected_loss.detach())
+    out.loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in twin.parameters())
 
 
 def test_trainok_gradients_reach_only_their_own_networks() -> None:
