@@ -212,15 +212,18 @@ class BasisSettings(BaseModel):
         True, description="BatchNorm on ω/ψ^ω inputs (CrossQ); False helps when W^sup is a single w (see option_keyboard)."
     )
     meta_critics: int = Field(
-        1,
+        2,
         ge=1,
         description=(
-            "Members of ψ^ω; 2 = TD3/CrossQ clipped double Q (target, actor and Eq. 21 use the member with "
-            "the lowest ψ·w). The paper leaves the critic unspecified."
+            "Members of ψ^ω. 2 (default) = the clipped double Q that CrossQ (Bhatt et al. 2024, which App. F "
+            "follows) keeps from TD3: target, actor and Eq. 21 use the member with the lowest ψ·w. 1 = a single "
+            "critic (the Item Collection figures). The paper leaves the critic unspecified."
         ),
     )
     meta_policy_delay: int = Field(
-        1, ge=1, description="One ω update every this many critic updates (TD3: 2, CrossQ: 3; unspecified in the paper)."
+        3,
+        ge=1,
+        description="One ω update every this many critic updates (CrossQ: 3, the default; TD3: 2; unspecified in the paper).",
     )
     meta_residual_w: bool = Field(False, description="ω = normalise(w + f(s, w)), starting as GPI (not in the paper).")
 
