@@ -31,7 +31,7 @@ Choices where the paper is silent (ALGORITHMS.md §5.4, §5.10), all configurabl
   by default, or ``critic_members=2`` for TD3's clipped double Q, which CrossQ keeps
   (:class:`MetaCritic`, :func:`pessimistic_member`); with it and ω stepped every third critic step
   (``meta_policy_delay`` in the config, CrossQ's delay; both the defaults) the OK beat GPI over
-  the same basis in 23 of 30 Minecart evaluations, against 7 of 15 with one critic (README);
+  the same basis in 32 of 45 Minecart evaluations, against 7 of 15 with one critic (README);
 - "3 layers with 256 neurons" read as three hidden layers of 256 and a linear output layer;
 - activation: ReLU (TD3/CrossQ); BatchNorm momentum 0.01 in PyTorch's convention (CrossQ's 0.99);
   ``input_batch_norm=False`` drops the BatchNorm on the inputs (useful when the support set is a
