@@ -27,11 +27,12 @@ RLlib Learner back-propagates the sum of both losses.
 
 Choices where the paper is silent (ALGORITHMS.md §5.4, §5.10), all configurable:
 
-- critic architecture: the same family as ω (3 × 256, BatchNorm), input ``[s; z; w]``; one network
-  by default, or ``critic_members=2`` for TD3's clipped double Q, which CrossQ keeps
-  (:class:`MetaCritic`, :func:`pessimistic_member`); with it and ω stepped every third critic step
-  (``meta_policy_delay`` in the config, CrossQ's delay; both the defaults) the OK beat GPI over
-  the same basis in 32 of 45 Minecart evaluations, against 7 of 15 with one critic (README);
+- critic architecture: the same family as ω (3 × 256, BatchNorm), input ``[s; z; w]``;
+  ``critic_members=2`` makes it TD3's clipped double Q, which CrossQ keeps (:class:`MetaCritic`,
+  :func:`pessimistic_member`; this class defaults to one network, the algorithms' config to two,
+  ``meta_critics``). With two and ω stepped every third critic step (``meta_policy_delay``,
+  CrossQ's delay, also the config default) the OK beat GPI over the same basis in 32 of 45
+  Minecart evaluations, against 7 of 15 with one critic (README);
 - "3 layers with 256 neurons" read as three hidden layers of 256 and a linear output layer;
 - activation: ReLU (TD3/CrossQ); BatchNorm momentum 0.01 in PyTorch's convention (CrossQ's 0.99);
   ``input_batch_norm=False`` drops the BatchNorm on the inputs (useful when the support set is a
@@ -59,6 +60,7 @@ from torch import nn
 from torch.func import functional_call
 
 from rllib_modules.okb.gpi import gpi, scalarise
+from rllib_modules.okb.successor_features import min_scalarised_member
 
 __all__ = [
     "MetaCritic",
@@ -245,12 +247,11 @@ class MetaCritic(nn.Module):
 
 
 def pessimistic_member(psi_NBD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
-    """Per row, the member's SFs with the lowest scalarised value ``ψ·w`` (clipped double Q for vector critics)."""
+    """Per row, the member's SFs with the lowest scalarised value ``ψ·w`` (clipped double Q for vector
+    critics): the USFA ensemble's :func:`min_scalarised_member` with a single action."""
     if psi_NBD.shape[0] == 1:
         return psi_NBD[0]
-    values_NB = (psi_NBD * w_BD.to(psi_NBD.dtype).unsqueeze(0)).sum(dim=-1)
-    index_B = values_NB.argmin(dim=0)
-    return psi_NBD[index_B, torch.arange(psi_NBD.shape[1], device=psi_NBD.device)]
+    return min_scalarised_member(psi_NBD.unsqueeze(2), w_BD.to(psi_NBD.dtype))[0].squeeze(1)
 
 
 def critic_members(critic: nn.Module, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
@@ -469,7 +470,7 @@ def ok_critic_loss(
         discount = discount.unsqueeze(-1)
     target_BD = phi_BD + discount.to(phi_BD.device) * not_done_B1 * psi_next_BD
     loss = F.mse_loss(psi_NBD, target_BD.detach().unsqueeze(0).expand_as(psi_NBD))
-    psi_BD = pessimistic_member(psi_NBD.detach(), w_BD) if psi_NBD.shape[0] > 1 else psi_NBD[0]
+    psi_BD = pessimistic_member(psi_NBD, w_BD)
     return OKCriticLoss(loss=loss, psi_BD=psi_BD, target_BD=target_BD.detach())
 
 
