@@ -119,11 +119,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = build_report(
             args.experiment,
             uri,
-            Path(args.out) if args.out else Path("reports") / args.experiment,
+            Path(args.out) if args.out else Path("reports") / "+".join(dict.fromkeys(args.experiment)),
             sweep=args.sweep,
             metrics=args.metric or None,
             log_to_mlflow=not args.no_log,
             include_running=args.include_running,
+            by_step=args.by_step,
         )
     except ReportError as exc:
         return _fail([str(exc)])
@@ -206,14 +207,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_submit)
 
-    p = sub.add_parser("report", help="aggregate finished runs of an MLflow experiment")
-    p.add_argument("experiment")
+    p = sub.add_parser("report", help="aggregate finished runs of one or more MLflow experiments")
+    p.add_argument(
+        "experiment",
+        nargs="+",
+        help="experiment name; several names pool their runs (e.g. seeds run in batches under different names)",
+    )
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///mlruns.db)")
-    p.add_argument("--out", help="directory for the table and plots (default: reports/EXPERIMENT)")
+    p.add_argument("--out", help="directory for the table and plots (default: reports/EXPERIMENT[+EXPERIMENT...])")
     p.add_argument("--metric", action="append", help="metric or pattern to report, e.g. 'eval/*/success_rate' (repeatable)")
     p.add_argument("--include-running", action="store_true", help="also aggregate runs that are still RUNNING")
     p.add_argument("--sweep", help="only runs of this sweep id")
     p.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
+    p.add_argument(
+        "--by-step",
+        action="store_true",
+        help="also tabulate mean [CI] at every env step the seeds logged (e.g. OKB's basis/* once per iteration)",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("list", help="list registered algorithms, environments or specs")

@@ -16,9 +16,16 @@ What a report contains:
   is drawn with its source's history first, from env step 0;
 * ``per_seed.csv``: the final value of every metric for every trial run (one row per
   run), for per-seed tables and for analyses the summary does not make;
+* optionally (``by_step``), the mean and CI at every env step the seeds logged, as a table
+  and ``by_step.csv``: for metrics logged a few times per run, such as OKB's ``basis/*``
+  once per basis iteration, this is the per-iteration table a paper figure plots;
 * ``summary.csv`` / ``summary.txt`` and the PNGs in ``out_dir``, and optionally one new
   MLflow run ``report-<timestamp>`` (``actlab.kind=report``) holding them as artifacts.
   Existing runs are only read, never modified; report runs are skipped when reading.
+
+Several experiments can be reported together (seeds run in batches under different names):
+their trial runs are pooled by configuration, and a warning names every parameter in which
+the pooled runs of one configuration differ, so that unlike runs are not averaged unnoticed.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ __all__ = [
     "ConfigKey",
     "Report",
     "ReportError",
+    "StepRow",
     "SummaryRow",
     "build_report",
     "default_metric",
@@ -78,6 +86,14 @@ KIND_TRIAL = "trial"
 KIND_REPORT = "report"
 #: Config key of a sweep without a grid (see the runner's short grid key).
 DEFAULT_CONFIG = "default"
+#: Tag of a report run that pooled several experiments: their names, comma-separated.
+TAG_REPORT_EXPERIMENTS = "actlab.report_experiments"
+#: Run params that differ between the seeds of one configuration by design (or that do not
+#: change what is learnt), so they are not reported as a configuration mismatch.
+_PARAMS_NOT_COMPARED = frozenset({"seed", "seeds", "name", "description"})
+_PARAM_PREFIXES_NOT_COMPARED = ("checkpoint.", "resources.", "versions.")
+#: Parameters named per configuration in a mismatch warning (the rest are counted).
+_MISMATCHES_NAMED = 4
 
 #: MLflow's page size limit for search_runs.
 _PAGE_SIZE = 1000
@@ -128,11 +144,33 @@ class SummaryRow:
         return ConfigKey(self.algorithm, self.env, self.config)
 
 
+@dataclass(frozen=True)
+class StepRow:
+    """Mean and CI over seeds of one metric at one logged env step, for one configuration."""
+
+    algorithm: str
+    env: str
+    config: str
+    metric: str
+    step: float
+    n: int
+    mean: float
+    lo: float
+    hi: float
+
+    @property
+    def key(self) -> ConfigKey:
+        """The configuration this row belongs to."""
+        return ConfigKey(self.algorithm, self.env, self.config)
+
+
 @dataclass
 class Report:
     """Everything ``build_report`` computed and wrote."""
 
+    #: The experiment's name; the names joined by `` + `` when several were pooled.
     experiment: str
+    #: Id of the (first) experiment, where the report run is logged.
     experiment_id: str
     sweep: str | None
     out_dir: Path
@@ -154,6 +192,10 @@ class Report:
     report_run_id: str | None = None
     #: Things a researcher should know (pooled sweeps, duplicate seeds, skipped curves).
     warnings: list[str] = field(default_factory=list)
+    #: Every experiment reported, in the order given.
+    experiments: list[str] = field(default_factory=list)
+    #: With ``by_step``: per configuration, metric and logged env step, in that order.
+    step_rows: list[StepRow] = field(default_factory=list)
 
     def row(self, key: ConfigKey, metric: str) -> SummaryRow | None:
         """The row of ``metric`` for configuration ``key``, if any seed logged it."""
@@ -177,6 +219,8 @@ class _Trial:
     finals: dict[str, float]
     #: The run this one continued (``init_from.module: continue``), whose history comes first.
     continues: str | None = None
+    #: The run's params (its resolved config), to find pooled runs that differ.
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def default_metric(name: str) -> bool:
@@ -189,7 +233,7 @@ def default_metric(name: str) -> bool:
 
 
 def build_report(
-    experiment: str,
+    experiment: str | Sequence[str],
     tracking_uri: str,
     out_dir: Path,
     sweep: str | None = None,
@@ -203,11 +247,16 @@ def build_report(
     max_curve_points: int = 200,
     curve_n_boot: int = 2000,
     max_workers: int = 8,
+    by_step: bool = False,
 ) -> Report:
     """Aggregate an experiment's trial runs into a table, ``summary.csv`` and curve PNGs.
 
     Args:
-        experiment: MLflow experiment name (``tracking.experiment`` of the spec).
+        experiment: MLflow experiment name (``tracking.experiment`` of the spec), or several
+            names whose trial runs are pooled (e.g. seeds 0-2 and 3-5 run as two sweeps under
+            different names). A (configuration, seed) present in more than one is counted
+            once (the latest finished run), and parameters in which a configuration's pooled
+            runs differ are named in the warnings.
         tracking_uri: MLflow tracking URI, e.g. ``sqlite:///mlruns.db`` or ``http://host:5000``.
         out_dir: Directory for the files (created; existing files of the same name are replaced).
         sweep: Only runs tagged ``actlab.sweep=<sweep>``; by default all sweeps are pooled.
@@ -231,6 +280,10 @@ def build_report(
         max_workers: Threads fetching metric histories (one MLflow call per run and metric;
             threads hide the latency of a remote tracking server; on SQLite they neither
             help nor hurt much).
+        by_step: Also compute :attr:`Report.step_rows`, the mean and CI at every env step the
+            seeds logged (a row's ``n`` counts the seeds that logged that step), and write
+            ``by_step.csv``. Meant for metrics logged a few times per run, e.g. OKB's
+            ``basis/mean_normalised_return`` once per basis iteration.
 
     Raises:
         ReportError: unknown experiment, no finished trial runs, or requested metrics that
@@ -238,15 +291,23 @@ def build_report(
     """
     if n_boot < 1:
         raise ReportError(f"n_boot must be >= 1, got {n_boot}")
+    names = [experiment] if isinstance(experiment, str) else list(dict.fromkeys(experiment))
+    if not names:
+        raise ReportError("no experiment given; name at least one MLflow experiment")
+    label = " + ".join(names)
     client = MlflowClient(tracking_uri=tracking_uri)
-    exp = _get_experiment(client, experiment, tracking_uri)
+    # Every name is checked before anything is read, so a typo in the third name is reported
+    # as such rather than as a report of the first two.
+    exps = [_get_experiment(client, name, tracking_uri) for name in names]
     warnings: list[str] = []
+    if len(exps) > 1:
+        warnings.append(f"runs of {len(exps)} experiments are pooled ({', '.join(names)})")
 
-    candidates = list(_iter_trial_runs(client, exp.experiment_id, sweep))
+    candidates = [t for exp in exps for t in _iter_trial_runs(client, exp.experiment_id, sweep)]
     statuses = {"FINISHED", "RUNNING"} if include_running else {"FINISHED"}
     trials = [t for t in candidates if t.status in statuses]
     if not trials:
-        raise ReportError(_no_runs_message(experiment, sweep, candidates, include_running, client, exp))
+        raise ReportError(_no_runs_message(label, sweep, candidates, include_running, client, exps))
     trials = _deduplicate(trials, warnings)
     if sweep is None:
         sweeps = sorted({t.sweep for t in trials if t.sweep})
@@ -259,7 +320,7 @@ def build_report(
     selected = _select_metrics(available, metrics, what="metrics")
     if not selected:
         raise ReportError(
-            f"experiment {experiment!r}: the runs log none of the default metrics "
+            f"experiment {label!r}: the runs log none of the default metrics "
             f"(best/*, eval/*, train/return_mean, train/success_rate); "
             f"pass metrics explicitly, available: {', '.join(available) or 'none'}"
         )
@@ -274,14 +335,15 @@ def build_report(
     keys = sorted(by_key, key=_config_sort_key)
     for key in keys:
         by_key[key].sort(key=lambda t: _seed_sort_key(t.seed))
+    warnings.extend(_config_mismatches(by_key, keys))
 
     rows = _summarise(by_key, keys, selected, n_boot, seed, warnings)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = Report(
-        experiment=experiment,
-        experiment_id=exp.experiment_id,
+        experiment=label,
+        experiment_id=exps[0].experiment_id,
         sweep=sweep,
         out_dir=out_dir,
         rows=rows,
@@ -292,11 +354,15 @@ def build_report(
         n_boot=n_boot,
         seed=seed,
         warnings=warnings,
+        experiments=names,
     )
     report.files.append(_write_csv(rows, out_dir / "summary.csv"))
     report.files.append(_write_per_seed_csv(by_key, keys, selected, out_dir / "per_seed.csv"))
+    histories = _fetch_histories(client, trials, sorted(set(curved) | (set(selected) if by_step else set())), max_workers)
+    if by_step:
+        report.step_rows = _summarise_by_step(by_key, keys, selected, histories, n_boot, seed)
+        report.files.append(_write_step_csv(report.step_rows, out_dir / "by_step.csv"))
     if curved:
-        histories = _fetch_histories(client, trials, curved, max_workers)
         label_fields = _varying_fields(keys)
         for metric in curved:
             curves = _curves(
@@ -304,7 +370,7 @@ def build_report(
             )
             if not curves:
                 continue
-            title = f"{experiment}" + (f" (sweep {sweep})" if sweep else "") + f": {metric}"
+            title = f"{label}" + (f" (sweep {sweep})" if sweep else "") + f": {metric}"
             report.files.append(plot_curves(curves, metric, out_dir / _curve_filename(metric), title, CONFIDENCE))
     # Written last so that its warnings include the curve warnings.
     summary_txt = out_dir / "summary.txt"
@@ -350,6 +416,7 @@ def format_table(report: Report, footer: bool = True) -> str:
             row += [_cell(c, n, d) for c, d in zip(cells, decimals)]
             table.append(row)
         lines += ["", f"[{group}]", *_fixed_width([head, *table], numeric_from=len(id_fields))]
+    lines += _step_blocks(report, id_fields)
 
     if report.warnings:
         lines += ["", "warnings:", *(f"  - {w}" for w in report.warnings)]
@@ -358,6 +425,28 @@ def format_table(report: Report, footer: bool = True) -> str:
         if report.report_run_id:
             lines.append(f"MLflow report run: {report.report_run_id} (experiment id {report.experiment_id})")
     return "\n".join(lines)
+
+
+def _step_blocks(report: Report, id_fields: list[str]) -> list[str]:
+    """The ``by_step`` tables: one block per metric group, one row per configuration and step."""
+    if not report.step_rows:
+        return []
+    by_cell = {(row.key, row.metric, row.step): row for row in report.step_rows}
+    lines: list[str] = []
+    for group, metrics in _blocks(report.metrics):
+        decimals = [_decimals([r for r in report.step_rows if r.metric == m]) for m in metrics]
+        table: list[list[str]] = []
+        for key in report.configurations:
+            steps = sorted({r.step for r in report.step_rows if r.key == key and r.metric in metrics})
+            for step in steps:
+                cells = [by_cell.get((key, m, step)) for m in metrics]
+                n = max((c.n for c in cells if c is not None), default=0)
+                row = [getattr(key, f) for f in id_fields] + [f"{step:g}", str(n)]
+                table.append(row + [_cell(c, n, d) for c, d in zip(cells, decimals)])
+        if table:
+            head = [*id_fields, "env_steps", "n", *(m.rsplit("/", 1)[-1] for m in metrics)]
+            lines += ["", f"[{group}] by env step", *_fixed_width([head, *table], numeric_from=len(id_fields))]
+    return lines
 
 
 # --------------------------------------------------------------------------- reading MLflow
@@ -436,6 +525,7 @@ def _as_trial(run: Run) -> _Trial | None:
         start_time=run.info.start_time or 0,
         finals=dict(run.data.metrics),
         continues=_continued_run(tags),
+        params=dict(run.data.params),
     )
 
 
@@ -508,7 +598,7 @@ def _no_runs_message(
     candidates: list[_Trial],
     include_running: bool,
     client: MlflowClient,
-    exp: Experiment,
+    exps: list[Experiment],
 ) -> str:
     """Why there is nothing to report, and what to try."""
     scope = f"experiment {experiment!r}" + (f" (sweep {sweep!r})" if sweep else "")
@@ -521,8 +611,9 @@ def _no_runs_message(
         hint = "" if include_running or "RUNNING" not in counts else "; running trials are reported with include_running=True"
         return f"{scope} has no {wanted} trial runs (found {found}){hint}"
     if sweep is not None:
-        sweeps = sorted({t.sweep for t in _iter_trial_runs(client, exp.experiment_id, None) if t.sweep})
-        return f"{scope} has no trial runs; sweeps in this experiment: {', '.join(sweeps) or 'none'}"
+        sweeps = sorted({t.sweep for e in exps for t in _iter_trial_runs(client, e.experiment_id, None) if t.sweep})
+        where = "this experiment" if len(exps) == 1 else "these experiments"
+        return f"{scope} has no trial runs; sweeps in {where}: {', '.join(sweeps) or 'none'}"
     return f"{scope} has no trial runs (runs tagged {TAG_KIND}={KIND_TRIAL} with {TAG_ALGORITHM} and {TAG_ENV})"
 
 
@@ -605,6 +696,66 @@ def _summarise(
     return rows
 
 
+def _config_mismatches(by_key: dict[ConfigKey, list[_Trial]], keys: list[ConfigKey]) -> list[str]:
+    """One warning per configuration whose runs differ in a parameter other than the seed.
+
+    Runs of one grid point differ only in their seed when they come from one sweep; pooled
+    sweeps or experiments may have changed a default in between, and averaging those runs
+    would mix two methods under one label.
+    """
+    warnings: list[str] = []
+    for key in keys:
+        trials = by_key[key]
+        if len(trials) < 2:
+            continue
+        names = sorted({n for t in trials for n in t.params if _compared_param(n)})
+        differing = []
+        for name in names:
+            values = sorted({t.params.get(name, "<unset>") for t in trials})
+            if len(values) > 1:
+                differing.append(f"{name} ({', '.join(values)})")
+        if differing:
+            shown = "; ".join(differing[:_MISMATCHES_NAMED])
+            more = f"; and {len(differing) - _MISMATCHES_NAMED} more" if len(differing) > _MISMATCHES_NAMED else ""
+            warnings.append(
+                f"{key.label()}: its {len(trials)} runs differ in {len(differing)} parameter(s) besides the seed: "
+                f"{shown}{more}; they are averaged as one configuration (report them separately if that is wrong)"
+            )
+    return warnings
+
+
+def _compared_param(name: str) -> bool:
+    return name not in _PARAMS_NOT_COMPARED and not name.startswith(_PARAM_PREFIXES_NOT_COMPARED)
+
+
+def _summarise_by_step(
+    by_key: dict[ConfigKey, list[_Trial]],
+    keys: list[ConfigKey],
+    metrics: list[str],
+    histories: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+    n_boot: int,
+    seed: int,
+) -> list[StepRow]:
+    """Mean and bootstrap CI at every env step any seed logged, per configuration and metric.
+
+    Unlike the curves, nothing is interpolated: a step's row averages the seeds that logged
+    exactly that step (its ``n``). Each (configuration, metric, step) has its own random stream.
+    """
+    rows: list[StepRow] = []
+    for key in keys:
+        for metric in metrics:
+            at_step: dict[float, list[float]] = defaultdict(list)
+            for trial in by_key[key]:
+                steps, values = histories.get((trial.run_id, metric), (np.empty(0), np.empty(0)))
+                for step, value in zip(steps.tolist(), values.tolist()):
+                    at_step[step].append(value)
+            for step in sorted(at_step):
+                rng = derive_rng(seed, *_stream(key, metric), "step", repr(step))
+                ci = mean_ci(at_step[step], n_boot, rng)
+                rows.append(StepRow(key.algorithm, key.env, key.config, metric, step, ci.n, ci.mean, ci.lo, ci.hi))
+    return rows
+
+
 def _curves(
     by_key: dict[ConfigKey, list[_Trial]],
     keys: list[ConfigKey],
@@ -675,6 +826,16 @@ def _write_per_seed_csv(
     return path
 
 
+def _write_step_csv(rows: list[StepRow], path: Path) -> Path:
+    """``by_step.csv``: one row per configuration x metric x logged env step."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["algorithm", "env", "config", "metric", "env_steps", "n", "mean", "lo", "hi"])
+        for r in rows:
+            writer.writerow([r.algorithm, r.env, r.config, r.metric, f"{r.step:g}", r.n, repr(r.mean), repr(r.lo), repr(r.hi)])
+    return path
+
+
 def _log_report_run(client: MlflowClient, report: Report, include_running: bool) -> str:
     """Create the ``report-<timestamp>`` run with the report's files as artifacts."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -685,6 +846,8 @@ def _log_report_run(client: MlflowClient, report: Report, include_running: bool)
     }
     if report.sweep is not None:
         tags[TAG_SWEEP] = report.sweep
+    if len(report.experiments) > 1:
+        tags[TAG_REPORT_EXPERIMENTS] = ",".join(report.experiments)
     run = client.create_run(report.experiment_id, run_name=f"report-{stamp}", tags=tags)
     run_id = run.info.run_id
     try:
@@ -695,6 +858,8 @@ def _log_report_run(client: MlflowClient, report: Report, include_running: bool)
             "include_running": include_running,
             "n_runs": report.n_runs,
             "n_configurations": len(report.configurations),
+            "experiments": ",".join(report.experiments),
+            "by_step": bool(report.step_rows),
         }
         client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
         for path in report.files:
@@ -760,7 +925,7 @@ def _blocks(metrics: list[str]) -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def _decimals(rows: list[SummaryRow]) -> int:
+def _decimals(rows: Sequence[SummaryRow | StepRow]) -> int:
     """Decimals for a column: about four significant digits of its largest magnitude."""
     scale = max((abs(v) for r in rows for v in (r.mean, r.lo, r.hi)), default=0.0)
     if scale >= 1000:
@@ -772,7 +937,7 @@ def _decimals(rows: list[SummaryRow]) -> int:
     return 3
 
 
-def _cell(row: SummaryRow | None, n_block: int, decimals: int) -> str:
+def _cell(row: SummaryRow | StepRow | None, n_block: int, decimals: int) -> str:
     """``mean [lo, hi]``, with the seed count when it differs from the block's n."""
     if row is None:
         return "-"

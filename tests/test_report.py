@@ -74,6 +74,7 @@ def _log_trial(
     sweep: str = "sweep-1",
     kind: str | None = "trial",
     algorithm: str = ALGO,
+    params: dict[str, str] | None = None,
 ) -> str:
     """Create one trial run following the contract; ``history`` maps metric -> [(env_steps, value)]."""
     tags = {
@@ -94,7 +95,8 @@ def _log_trial(
         for key, points in history.items()
         for i, (step, value) in enumerate(points)
     ]
-    client.log_batch(run_id, metrics=metrics, params=[Param("algorithm.config.lr", "0.0003")])
+    logged = {"algorithm.config.lr": "0.0003", "seed": str(seed), **(params or {})}
+    client.log_batch(run_id, metrics=metrics, params=[Param(k, v) for k, v in logged.items()])
     if status != "RUNNING":
         client.set_terminated(run_id, status)
     return run_id
@@ -436,3 +438,107 @@ def test_experiment_without_trials(store: Store) -> None:
     with pytest.raises(ReportError, match="sweeps in this experiment: sweep-1"):
         build_report(EXPERIMENT, store.uri, store.root / "out", sweep="nope", log_to_mlflow=False)
 
+
+
+# --------------------------------------------------------------------------- pooling and by-step
+
+
+def test_pooled_experiments_count_each_seed_once_and_name_unlike_runs(store: Store) -> None:
+    exp2 = store.client.create_experiment("gridworld-entropy-more", artifact_location=(store.root / "a2").as_uri())
+    for seed in (3, 4):
+        _log_trial(store.client, exp2, CONFIGS[0], seed, _history(0, seed), sweep="sweep-2")
+    # Seed 0 again, later: replaces the first experiment's seed 0 instead of counting twice.
+    _log_trial(store.client, exp2, CONFIGS[0], 0, {"train/return_mean": [(3000, 100.0)]}, sweep="sweep-2")
+    # Config 1 gains a seed whose learning rate differs: pooled, but named in a warning.
+    _log_trial(store.client, exp2, CONFIGS[1], 7, _history(1, 7), sweep="sweep-2", params={"algorithm.config.lr": "0.001"})
+
+    report = build_report([EXPERIMENT, "gridworld-entropy-more"], store.uri, store.root / "pool", n_boot=N_BOOT)
+    assert report.experiment == "gridworld-entropy + gridworld-entropy-more"
+    assert report.experiments == [EXPERIMENT, "gridworld-entropy-more"]
+    assert report.experiment_id == store.experiment_id
+    row0 = report.row(ConfigKey(ALGO, ENV, CONFIGS[0]), "train/return_mean")
+    finals0 = [100.0, 31.0, 32.0] + [_history(0, s)["train/return_mean"][-1][1] for s in (3, 4)]
+    assert row0.seeds == ("0", "1", "2", "3", "4") and row0.mean == pytest.approx(np.mean(finals0))
+    row1 = report.row(ConfigKey(ALGO, ENV, CONFIGS[1]), "train/return_mean")
+    assert row1.seeds == ("0", "1", "2", "7")
+    assert any("2 experiments are pooled" in w for w in report.warnings)
+    assert any("repeat a (configuration, seed)" in w for w in report.warnings)
+    mismatch = [w for w in report.warnings if "besides the seed" in w]
+    # Only config 1 differs (in lr); the seed param, which always differs, is not reported.
+    assert len(mismatch) == 1 and CONFIGS[1] in mismatch[0]
+    assert "algorithm.config.lr (0.0003, 0.001)" in mismatch[0] and "seed (" not in mismatch[0]
+    run = store.client.get_run(report.report_run_id)
+    assert run.info.experiment_id == store.experiment_id
+    assert run.data.tags["actlab.report_experiments"] == "gridworld-entropy,gridworld-entropy-more"
+    # One experiment alone is unaffected by the other's runs.
+    alone = build_report(EXPERIMENT, store.uri, store.root / "alone", log_to_mlflow=False, n_boot=N_BOOT)
+    assert alone.n_runs == 6 and not alone.warnings
+
+
+def test_pooled_experiments_with_an_unknown_name_fail_before_reading(store: Store) -> None:
+    with pytest.raises(ReportError, match="'gridworld-entropie' does not exist.*Did you mean 'gridworld-entropy'"):
+        build_report([EXPERIMENT, "gridworld-entropie"], store.uri, store.root / "out")
+    # Nothing was logged: no report run in the existing experiment.
+    assert not store.client.search_runs([store.experiment_id], "tags.`actlab.kind` = 'report'")
+    with pytest.raises(ReportError, match="no experiment given"):
+        build_report([], store.uri, store.root / "out")
+
+
+def _iteration_store(empty_db: Path, root: Path) -> tuple[str, MlflowClient, dict[int, list[float]]]:
+    """OKB-like runs: one value per basis iteration at 10k, 20k, 30k env steps; seed 3 stops after 20k."""
+    uri, client = _store(empty_db, root)
+    exp_id = client.create_experiment("basis", artifact_location=(root / "artifacts").as_uri())
+    values = {0: [-1.0, 0.2, 0.3], 1: [0.5, 0.1, 0.4], 2: [-0.2, 0.3, 0.35], 3: [0.0, 0.25]}
+    for seed, vals in values.items():
+        hist = {"basis/mean_normalised_return": [(10_000 * (k + 1), v) for k, v in enumerate(vals)]}
+        status = "FINISHED"
+        _log_trial(client, exp_id, "default", seed, hist, status=status, algorithm="okb")
+    return uri, client, values
+
+
+def test_by_step_table_against_hand_means(empty_db: Path, tmp_path: Path) -> None:
+    uri, _, values = _iteration_store(empty_db, tmp_path)
+    metric = "basis/mean_normalised_return"
+    report = build_report("basis", uri, tmp_path / "out", metrics=[metric], log_to_mlflow=False, n_boot=N_BOOT, by_step=True)
+    assert [(r.step, r.n) for r in report.step_rows] == [(10_000, 4), (20_000, 4), (30_000, 3)]
+    for k, row in enumerate(report.step_rows):
+        at_k = [vals[k] for vals in values.values() if len(vals) > k]
+        assert row.mean == pytest.approx(np.mean(at_k))
+        rng = derive_rng(0, "okb", ENV, "default", metric, "step", repr(float(10_000 * (k + 1))))
+        expected = mean_ci(at_k, N_BOOT, rng)
+        assert (row.lo, row.hi) == (pytest.approx(expected.lo), pytest.approx(expected.hi))
+        assert min(at_k) <= row.lo <= row.mean <= row.hi <= max(at_k)
+    with (tmp_path / "out" / "by_step.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["env_steps"], r["n"]) for r in rows] == [("10000", "4"), ("20000", "4"), ("30000", "3")]
+    assert float(rows[0]["mean"]) == pytest.approx(np.mean([-1.0, 0.5, -0.2, 0.0]))
+    table = format_table(report)
+    assert "[basis] by env step" in table and "by_step.csv" in table
+    # Each step's row carries its own seed count; the final-value table uses each seed's
+    # last value (seed 3's is its 20k value).
+    step_lines = table.split("by env step")[1].splitlines()
+    assert [line.split()[1:3] for line in step_lines if line.startswith("default")] == [
+        ["10000", "4"], ["20000", "4"], ["30000", "3"]
+    ]
+    assert report.row(ConfigKey("okb", ENV, "default"), metric).mean == pytest.approx(np.mean([0.3, 0.4, 0.35, 0.25]))
+    # Without by_step nothing of it is computed or written.
+    plain = build_report("basis", uri, tmp_path / "plain", metrics=[metric], log_to_mlflow=False, n_boot=N_BOOT)
+    assert plain.step_rows == [] and not (tmp_path / "plain" / "by_step.csv").exists()
+
+
+def test_cli_reports_several_experiments_by_step(empty_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from actlab.cli import main
+
+    uri, client, _ = _iteration_store(empty_db, tmp_path)
+    exp2 = client.create_experiment("basis-more", artifact_location=(tmp_path / "a2").as_uri())
+    _log_trial(client, exp2, "default", 4, {"basis/mean_normalised_return": [(10_000, 0.1)]}, algorithm="okb")
+    out = tmp_path / "cli"
+    code = main(["report", "basis", "basis-more", "--tracking-uri", uri, "--out", str(out), "--no-log",
+                 "--metric", "basis/*", "--by-step"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "experiment 'basis + basis-more'" in printed and "by env step" in printed
+    assert (out / "by_step.csv").exists()
+    # Five seeds logged 10k (four from 'basis', one from 'basis-more'), four logged 20k.
+    step_rows = [line.split()[:3] for line in printed.split("by env step")[1].splitlines() if line.startswith("default")]
+    assert step_rows[:2] == [["default", "10000", "5"], ["default", "20000", "4"]]
