@@ -258,7 +258,10 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
     algo = _build("okb")
     try:
         metrics = algo.train()["actlab_metrics"]
-        assert {"basis/mean_return", "basis/gpi_mean_return"} <= set(metrics)
+        assert {"basis/mean_return", "basis/gpi_mean_return", "basis/omega_mean_return", "basis/guarded_mean_return"} <= set(
+            metrics
+        )
+        assert metrics["basis/mean_return"] == metrics["basis/omega_mean_return"]  # ok_gpi_guard is off by default
         loop = algo.basis_loop
         loop.module.keyboard.meta_policy = TaskMetaPolicy()
         out = loop.evaluate()
@@ -270,6 +273,12 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
     try:
         metrics = algo.train()["actlab_metrics"]
         assert "basis/mean_return" in metrics and "basis/gpi_mean_return" not in metrics  # GPI is its policy
+    finally:
+        algo.stop()
+    algo = _build("okb", ok_gpi_guard=True)
+    try:
+        metrics = algo.train()["actlab_metrics"]
+        assert metrics["basis/mean_return"] == metrics["basis/guarded_mean_return"]
     finally:
         algo.stop()
 

@@ -31,6 +31,7 @@ from rllib_modules.okb.option_keyboard import (
     TaskMetaPolicy,
     clipped_gaussian_noise,
     explore_z,
+    gpi_guarded_z,
     ok_actor_loss,
     ok_critic_loss,
     pessimistic_member,
@@ -351,6 +352,45 @@ def test_ok_act_eval_mode_batch_of_one_mask_and_exploration() -> None:
     torch.testing.assert_close(explored.z_BD.norm(dim=-1), torch.ones(6, dtype=DT))
     masked = ok.act(obs, w, psi, policy_mask=torch.tensor([False, True, False, False]))
     assert torch.all(masked.policies_B == 1)
+
+
+class _DotCritic(nn.Module):
+    """ψ^ω(s, z, w) = sign·z: its value sign·z·w is highest at z = w/||w|| (sign 1) or lowest there (−1)."""
+
+    def __init__(self, sign: float) -> None:
+        super().__init__()
+        self.sign = sign
+
+    def forward(self, obs_BS: torch.Tensor, z_BD: torch.Tensor, w_BD: torch.Tensor) -> torch.Tensor:
+        return self.sign * z_BD
+
+
+def test_gpi_guard_equals_per_state_loop_over_the_two_proposals() -> None:
+    policy, obs, w = _gpi_setup(B=40)
+    torch.manual_seed(4)
+    ok = OptionKeyboard(5, 3, hidden_sizes=(16, 16, 16), critic_members=2).to(DT)
+    for net in [ok.critic.net, *ok.critic.extra_members]:  # non-trivial running statistics
+        net[0].running_mean.normal_()
+    z_omega = ok.meta_action(obs, w)
+    z, kept = gpi_guarded_z(ok.critic, obs, w, z_omega)
+    ok.critic.eval()
+    for b in range(len(obs)):
+        s, wb = obs[b : b + 1], w[b : b + 1]
+        with torch.no_grad():
+            value_omega = (ok.critic(s, z_omega[b : b + 1], wb) * wb).sum()
+            value_gpi = (ok.critic(s, F.normalize(wb, dim=-1), wb) * wb).sum()
+        assert bool(kept[b]) == bool(value_omega >= value_gpi)
+        torch.testing.assert_close(z[b], z_omega[b] if value_omega >= value_gpi else F.normalize(w[b], dim=0))
+    assert 0 < int(kept.sum()) < len(obs)  # both branches are exercised
+
+    psi = policy.base_sfs(obs)
+    gpi_ref = policy(obs, w)
+    ok.critic = _DotCritic(1.0)  # GPI's ŵ is the critic's best unit vector: the guarded OK is GPI
+    guarded = ok.act(obs, w, psi, gpi_guard=True)
+    assert torch.equal(guarded.actions_B, gpi_ref.actions_B)
+    assert not torch.equal(ok.act(obs, w, psi).actions_B, gpi_ref.actions_B)  # the unguarded OK is not
+    ok.critic = _DotCritic(-1.0)  # ŵ is the worst: the guard keeps ω everywhere
+    torch.testing.assert_close(ok.act(obs, w, psi, gpi_guard=True).z_BD, z_omega)
 
 
 def test_exploration_noise_clipped_before_renormalisation() -> None:

@@ -633,11 +633,17 @@ class BasisLoop:
         With an option keyboard whose ω is trained, GPI over the same Π (the OK with z = w) is
         evaluated too, as ``gpi_mean_return`` / ``gpi_mean_normalised_return``: it tells a drop of
         the OK's return caused by ω (TrainOK) apart from one caused by the base policies (NewPolicy).
+        So are the OK without and with the GPI guard (``omega_*``, ``guarded_*``; the run's own
+        policy is one of them, by ``ok_gpi_guard``), so one run compares the two on the same basis.
         """
         out: dict[str, float] = {}
-        policies = {"": self.module.act}
-        if self.module.keyboard is not None and bool(self.module.ok_ready):
-            policies["gpi_"] = self.module.gpi_actions
+        module = self.module
+        policies: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"": module.act}
+        if module.keyboard is not None and bool(module.ok_ready):
+            policies["gpi_"] = module.gpi_actions
+            # The OK with and without the GPI guard; one of them is the run's policy (ok_gpi_guard).
+            policies["omega_"] = lambda obs_BS, w_BD: module.ok_actions(obs_BS, w_BD, gpi_guard=False)[0]
+            policies["guarded_"] = lambda obs_BS, w_BD: module.ok_actions(obs_BS, w_BD, gpi_guard=True)[0]
         for prefix, act in policies.items():
             returns_M = self.test_task_returns(act)
             out[f"{prefix}mean_return"] = float(returns_M.mean())

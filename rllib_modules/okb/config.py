@@ -226,6 +226,14 @@ class BasisSettings(BaseModel):
         description="One ω update every this many critic updates (CrossQ: 3, the default; TD3: 2; unspecified in the paper).",
     )
     meta_residual_w: bool = Field(False, description="ω = normalise(w + f(s, w)), starting as GPI (not in the paper).")
+    ok_gpi_guard: bool = Field(
+        False,
+        description=(
+            "Greedy OK acting plays ω(s, w) only where the meta-critic rates it at least as high as GPI's ŵ = w/||w||, "
+            "else ŵ (not in the paper; SAVO's argmax over two proposals, thesis Ch. 4). TrainOK's exploration and "
+            "Ψ^OK are unchanged. Either way the evaluation logs both, as basis/omega_* and basis/guarded_*."
+        ),
+    )
 
     # --- SF vectors and evaluation --------------------------------------------------------------
     sf_vector_states: int = Field(

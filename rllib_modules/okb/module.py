@@ -15,7 +15,8 @@ Acting (no learning here; the Learner updates the networks):
 
 - :meth:`base_actions` — ``π_w(s) = argmax_a ψ(s, a, w)·w`` (NewPolicy's greedy action);
 - :meth:`gpi_actions` — ``argmax_a max_j ψ(s, a, w_j)·w`` (Eq. 3; SFOLS acts with it);
-- :meth:`ok_actions` — ``π^GPI(s, ω(s, w); Π)`` (Eq. 7), with Alg. 3's noise when exploring;
+- :meth:`ok_actions` — ``π^GPI(s, ω(s, w); Π)`` (Eq. 7), with Alg. 3's noise when exploring, and
+  the optional GPI guard when greedy (``ok_gpi_guard``; :func:`~rllib_modules.okb.option_keyboard.gpi_guarded_z`);
 - ``_forward_inference`` — the OK once ω is trained, else GPI, for ``task_w`` (set from the env
   config, so the platform's generic evaluation measures the env's own task). A forward pass holds no
   state, so SIP served this way re-chooses its weight every step; the algorithm's own evaluation
@@ -137,12 +138,26 @@ class OKBRLModule(TorchRLModule):
 
     @torch.no_grad()
     def ok_actions(
-        self, obs_BS: torch.Tensor, w_BD: torch.Tensor, *, explore: bool = False, generator: torch.Generator | None = None
+        self,
+        obs_BS: torch.Tensor,
+        w_BD: torch.Tensor,
+        *,
+        explore: bool = False,
+        generator: torch.Generator | None = None,
+        gpi_guard: bool | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(actions_B, z_BD)`` of the OK (Eq. 7); ``z_BD`` is what TrainOK's buffer stores."""
+        """``(actions_B, z_BD)`` of the OK (Eq. 7); ``z_BD`` is what TrainOK's buffer stores.
+
+        ``gpi_guard`` (default: the config's ``ok_gpi_guard`` when greedy, off when exploring, so
+        TrainOK collects data as Alg. 3) falls back to GPI's meta-action where the critic prefers it.
+        """
         if self.keyboard is None:
             raise RuntimeError("this module has no option keyboard (option_keyboard=false)")
-        out = self.keyboard.act(obs_BS, w_BD, self.base_sfs(obs_BS), explore=explore, generator=generator)
+        if gpi_guard is None:
+            gpi_guard = self.settings.ok_gpi_guard and not explore
+        out = self.keyboard.act(
+            obs_BS, w_BD, self.base_sfs(obs_BS), explore=explore, generator=generator, gpi_guard=gpi_guard
+        )
         return out.actions_B, out.z_BD
 
     @torch.no_grad()

@@ -43,6 +43,12 @@ Choices where the paper is silent (ALGORITHMS.md §5.4, §5.10), all configurabl
   that ω starts as GPI (not in the paper; off by default);
 - terminal transitions do not bootstrap (Alg. 3 writes no mask; ψ of a terminal state is 0);
 - losses are mean squared errors over batch and features;
+- the GPI guard (``gpi_guard=True`` in :meth:`OptionKeyboard.act`; config ``ok_gpi_guard``; not in
+  the paper): at each state the OK plays ω(s, w) only where the critic rates it at least as high as
+  GPI's own meta-action ŵ = w/||w||, and ŵ otherwise (:func:`gpi_guarded_z`). It is the argmax over
+  two proposals of SAVO's successive actors (thesis Ch. 4), with GPI as the second actor, and it
+  only ever moves the OK towards GPI: an over-estimated ψ^ω(s, ŵ, w) selects GPI more often. The
+  critic still evaluates ω (the guard is not trained for), so Ψ^OK and Eq. 21 are unchanged;
 - acting (:meth:`OptionKeyboard.act`) always runs ω in eval mode (running BatchNorm statistics),
   so batches of one state work; it reports the value ``ψ_{j*}(s, a*)·w`` of the chosen base
   policy and action under the task (the GPE estimate), which with ω(s, w) = w is exactly GPI's.
@@ -72,6 +78,7 @@ __all__ = [
     "clipped_gaussian_noise",
     "critic_members",
     "explore_z",
+    "gpi_guarded_z",
     "ok_actor_loss",
     "ok_critic_loss",
     "pessimistic_member",
@@ -309,6 +316,30 @@ def sample_support_weights(
     return support_KD[index_B]
 
 
+@torch.no_grad()
+def gpi_guarded_z(
+    critic: nn.Module, obs_BS: torch.Tensor, w_BD: torch.Tensor, z_omega_BD: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per state, ω's meta-action or GPI's ŵ = w/||w||, whichever the critic rates higher.
+
+    ``value(z) = ψ^ω(s, z, w)·w`` with the critic in eval mode (for a twin critic, the pessimistic
+    member's value, as everywhere else in TrainOK); ties keep ω. Returns ``(z_BD, kept_omega_B)``.
+    Not in the paper: a two-proposal version of SAVO's argmax over successive actors (thesis Ch. 4),
+    so the OK cannot fall below GPI at states where its critic knows better.
+    """
+    gpi_z_BD = F.normalize(w_BD.to(z_omega_BD.dtype), dim=-1)
+    B = obs_BS.shape[0]
+    with training_mode(critic, False):
+        psi_2BD = critic(
+            torch.cat([obs_BS, obs_BS], dim=0),
+            torch.cat([z_omega_BD, gpi_z_BD], dim=0),
+            torch.cat([w_BD, w_BD], dim=0),
+        )
+    value_2B = scalarise(psi_2BD, torch.cat([w_BD, w_BD], dim=0).to(psi_2BD.dtype))
+    kept_omega_B = value_2B[:B] >= value_2B[B:]
+    return torch.where(kept_omega_B.unsqueeze(-1), z_omega_BD, gpi_z_BD), kept_omega_B
+
+
 class OKOutput(NamedTuple):
     """Result of :meth:`OptionKeyboard.act` for B states."""
 
@@ -399,9 +430,18 @@ class OptionKeyboard(nn.Module):
         explore: bool = False,
         generator: torch.Generator | None = None,
         policy_mask: torch.Tensor | None = None,
+        gpi_guard: bool = False,
     ) -> OKOutput:
-        """``A = π^GPI(s, z; Π)`` with ``z = ω(s, w)`` (Eq. 7), exploring as Alg. 3 when asked."""
-        z_BD = self.meta_action(obs_BS, w_BD, explore=explore, generator=generator)
+        """``A = π^GPI(s, z; Π)`` with ``z = ω(s, w)`` (Eq. 7), exploring as Alg. 3 when asked.
+
+        ``gpi_guard`` replaces ω(s, w) by ŵ where the critic rates ŵ higher (:func:`gpi_guarded_z`),
+        before any exploration noise.
+        """
+        z_BD = self.meta_action(obs_BS, w_BD)
+        if gpi_guard:
+            z_BD = gpi_guarded_z(self.critic, obs_BS, w_BD, z_BD)[0]
+        if explore:
+            z_BD = explore_z(z_BD, self.noise_sigma, self.noise_clip, generator=generator)
         out = gpi(psi_BJAD, z_BD.to(psi_BJAD.dtype), value_w_BD=w_BD.to(psi_BJAD.dtype), policy_mask=policy_mask)
         return OKOutput(actions_B=out.actions_B, z_BD=z_BD, values_B=out.values_B, policies_B=out.policies_B)
 
