@@ -21,7 +21,6 @@ Run:  .venv/bin/python benchmarks/okb_start_state_values.py actlab_results/<swee
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -33,18 +32,11 @@ def main() -> None:
     parser.add_argument("checkpoint", type=Path, help="a trial's checkpoint_NNNNNN directory")
     args = parser.parse_args()
 
-    import envs  # noqa: F401  (registers actlab/* environments)
-    from actlab.registry import BuildContext, get_algorithm
+    from rllib_modules.okb.build import restore_trial_checkpoint
 
-    checkpoint = args.checkpoint.resolve()
-    trial = json.loads((checkpoint.parent / "params.json").read_text())["trial"]
+    algo, trial = restore_trial_checkpoint(args.checkpoint)
     spec = trial["spec"]
-    entry = get_algorithm(spec["algorithm"]["name"])
-    settings = entry.config_model.model_validate(spec["algorithm"]["config"])
-    context = BuildContext(env_id=spec["env"]["name"], env_config=spec["env"].get("config") or {}, seed=int(trial["seed"]))
-    algo = entry.build(settings, context).build_algo()
     try:
-        algo.restore_from_path(str(checkpoint / "algorithm"))
         loop, module = algo.basis_loop, algo.get_module()
         print(f"{spec['algorithm']['name']} seed {trial['seed']}, iteration {loop.state.iteration}, base tasks:")
         print(np.round(loop.state.base_weights, 3))

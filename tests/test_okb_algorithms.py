@@ -331,7 +331,7 @@ checkpoint:
 """
 
 
-def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
+def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path, local_ray) -> None:
     import json
 
     from tests.test_integration_sweep import actlab, history, runs_of
@@ -352,6 +352,27 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path) -> None:
         assert run.data.params["algorithm.name"] == name
     assert "basis/support_size" in runs["okb"].data.metrics
     assert "basis/support_size" not in runs["sfols"].data.metrics
+    for key in ("basis/omega_mean_return", "basis/guarded_mean_return", "basis/gpi_mean_return"):
+        assert key in runs["okb"].data.metrics, key
+
+    # The trial's last checkpoint, rebuilt outside Tune from its params.json, evaluates to what the
+    # run logged (the OKB checkpoint benchmarks rely on this).
+    from rllib_modules.okb.build import restore_trial_checkpoint
+
+    (checkpoint,) = [
+        c
+        for c in tmp_path.glob("actlab_results/okb_tiny*/*/checkpoint_000001")
+        if json.loads((c.parent / "params.json").read_text())["trial"]["spec"]["algorithm"]["name"] == "okb"
+    ]
+    algo, trial = restore_trial_checkpoint(checkpoint)
+    try:
+        assert trial["spec"]["algorithm"]["name"] == "okb" and algo.basis_loop.state.iteration == 2
+        out = algo.basis_loop.evaluate()
+    finally:
+        algo.stop()
+    logged = runs["okb"].data.metrics
+    for key in ("mean_return", "omega_mean_return", "guarded_mean_return", "gpi_mean_return"):
+        assert out[key] == pytest.approx(logged[f"basis/{key}"], abs=1e-9), key
 
 
 # --- meta-policies for the env's own reward (OKB §5 Q3) -------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from actlab.registry import BuildContext, EnvCreator
 from rllib_modules.common.env import rllib_env
 from rllib_modules.okb.algorithm import BasisConstructionConfig
@@ -35,3 +39,30 @@ def build_basis_construction(config: BasisSettings, ctx: BuildContext) -> BasisC
         .debugging(seed=ctx.seed)
     )
     return algo
+
+
+def restore_trial_checkpoint(checkpoint: Path | str) -> tuple[Any, dict[str, Any]]:
+    """Rebuild an OKB-family trial's Algorithm and restore one of its checkpoints, outside Tune.
+
+    ``checkpoint`` is a ``checkpoint_NNNNNN`` directory written by ``actlab run``; the trial
+    directory's ``params.json`` holds the fully resolved spec, so the same algorithm, settings,
+    env and seed are rebuilt (code defaults added since the run apply to settings it did not set).
+    Returns ``(algo, trial)``; the caller stops ``algo``. Used by the OKB benchmarks that probe
+    checkpoints (``benchmarks/okb_start_state_values.py``, ``benchmarks/okb_checkpoint_eval.py``).
+    """
+    import envs  # noqa: F401  (registers actlab/* environments)
+    from actlab.registry import get_algorithm
+
+    checkpoint = Path(checkpoint).resolve()
+    trial = json.loads((checkpoint.parent / "params.json").read_text())["trial"]
+    spec = trial["spec"]
+    entry = get_algorithm(spec["algorithm"]["name"])
+    settings = entry.config_model.model_validate(spec["algorithm"]["config"])
+    context = BuildContext(env_id=spec["env"]["name"], env_config=spec["env"].get("config") or {}, seed=int(trial["seed"]))
+    algo = entry.build(settings, context).build_algo()
+    try:
+        algo.restore_from_path(str(checkpoint / "algorithm"))
+    except BaseException:
+        algo.stop()
+        raise
+    return algo, trial

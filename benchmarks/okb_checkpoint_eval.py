@@ -1,0 +1,101 @@
+"""Re-evaluate OKB checkpoints on their test tasks: the OK with and without the GPI guard, and GPI.
+
+For every ``checkpoint_NNNNNN`` directory given (of ``okb`` / ``okb-uniform`` trials written by
+``actlab run``), restores the trial's Algorithm and runs its own test-task evaluation
+(:meth:`rllib_modules.okb.basis.BasisLoop.evaluate`, the same evaluation seeds as in the run),
+which reports, over the same basis Π,
+
+- ``omega``: the OK of OKB Eq. 7, z = ω(s, w);
+- ``guarded``: the OK with the GPI guard (``ok_gpi_guard``: ω(s, w) only where the meta-critic rates
+  it at least as high as GPI's w/||w||; not in the paper);
+- ``gpi``: GPI over Π (the OK with z = w).
+
+The value the trial logged for that iteration (``basis/mean_normalised_return``, read from the
+trial's ``result.json``) is printed beside them: for runs made before the guard existed it must
+equal ``omega`` (the re-evaluation is deterministic), which checks the restore. This is how the
+guard was measured on checkpoints of earlier Minecart runs (README, "GPI guard").
+
+Run:  .venv/bin/python benchmarks/okb_checkpoint_eval.py actlab_results/<sweep>/okb-*/checkpoint_00000[34]
+      [--csv out.csv]      (~20 s per checkpoint on Minecart, one core)
+
+Expect on Minecart: ``guarded`` at or above ``omega`` on most checkpoints (the guard only moves
+the OK towards GPI) and a last column of zeros (re-evaluated omega = logged value).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def logged_metric(trial_dir: Path, iteration: int, key: str) -> float:
+    """``key`` of the trial's ``result.json`` row for ``iteration`` (1-based), NaN if absent."""
+    for line in (trial_dir / "result.json").read_text().splitlines():
+        row = json.loads(line)
+        if int(row.get("training_iteration", -1)) == iteration:
+            return float(row.get(key, np.nan))
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", type=Path, nargs="+", help="checkpoint_NNNNNN directories of okb trials")
+    parser.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    args = parser.parse_args()
+
+    import ray
+
+    from rllib_modules.okb.build import restore_trial_checkpoint
+
+    # A private local Ray, so a sweep running on this machine is neither joined nor disturbed.
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+    metric = "mean_normalised_return"
+    rows: list[dict[str, object]] = []
+    header = f"{'trial':<34} {'seed':>4} {'it':>3} {'|Π|':>3} {'logged':>8} {'omega':>8} {'guarded':>8} {'gpi':>8} {'omega-logged':>12}"
+    print(header)
+    print("-" * len(header))
+    for checkpoint in args.checkpoints:
+        algo, trial = restore_trial_checkpoint(checkpoint)
+        try:
+            loop = algo.basis_loop
+            iteration = int(loop.state.iteration)
+            out = loop.evaluate()
+            logged = logged_metric(checkpoint.resolve().parent, iteration, f"basis/{metric}")
+            row = {
+                "trial": checkpoint.resolve().parent.name,
+                "seed": int(trial["seed"]),
+                "iteration": iteration,
+                "num_base": len(loop.state.base_weights),
+                "logged": logged,
+                "omega": out.get(f"omega_{metric}", np.nan),
+                "guarded": out.get(f"guarded_{metric}", np.nan),
+                "gpi": out.get(f"gpi_{metric}", np.nan),
+            }
+        finally:
+            algo.stop()
+        rows.append(row)
+        print(
+            f"{row['trial']:<34} {row['seed']:>4} {row['iteration']:>3} {row['num_base']:>3} {row['logged']:>8.3f} "
+            f"{row['omega']:>8.3f} {row['guarded']:>8.3f} {row['gpi']:>8.3f} {row['omega'] - row['logged']:>12.2e}",
+            flush=True,
+        )
+    if len(rows) > 1:
+        mean = {k: float(np.mean([r[k] for r in rows])) for k in ("logged", "omega", "guarded", "gpi")}
+        print("-" * len(header))
+        print(f"{'mean':<34} {'':>4} {'':>3} {'':>3} " + " ".join(f"{mean[k]:>8.3f}" for k in mean))
+        wins = sum(r["guarded"] > r["omega"] for r in rows), sum(r["guarded"] < r["omega"] for r in rows)
+        print(f"guarded above / below omega: {wins[0]} / {wins[1]} of {len(rows)}")
+    if args.csv is not None:
+        with args.csv.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
