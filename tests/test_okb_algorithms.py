@@ -258,11 +258,11 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
     algo = _build("okb")
     try:
         metrics = algo.train()["actlab_metrics"]
-        assert {"basis/mean_return", "basis/gpi_mean_return", "basis/omega_mean_return", "basis/guarded_mean_return"} <= set(
-            metrics
-        )
-        assert metrics["basis/mean_return"] == metrics["basis/omega_mean_return"]  # ok_gpi_guard is off by default
+        assert {"basis/mean_return", "basis/gpi_mean_return"} <= set(metrics)
+        assert "basis/guarded_mean_return" not in metrics  # ok_gpi_guard is off by default
         loop = algo.basis_loop
+        compared = loop.evaluate(compare_gpi_guard=True)
+        assert compared["omega_mean_return"] == compared["mean_return"] == loop.evaluate()["mean_return"]
         loop.module.keyboard.meta_policy = TaskMetaPolicy()
         out = loop.evaluate()
         assert out["gpi_mean_return"] == out["mean_return"]
@@ -279,6 +279,10 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
     try:
         metrics = algo.train()["actlab_metrics"]
         assert metrics["basis/mean_return"] == metrics["basis/guarded_mean_return"]
+        assert "basis/omega_mean_return" in metrics
+        loop = algo.basis_loop
+        guarded = loop.test_task_returns(lambda obs_BS, w_BD: loop.module.ok_actions(obs_BS, w_BD, gpi_guard=True)[0])
+        assert metrics["basis/mean_return"] == pytest.approx(float(guarded.mean()), abs=1e-12)
     finally:
         algo.stop()
 
@@ -352,8 +356,7 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path, local_ray) ->
         assert run.data.params["algorithm.name"] == name
     assert "basis/support_size" in runs["okb"].data.metrics
     assert "basis/support_size" not in runs["sfols"].data.metrics
-    for key in ("basis/omega_mean_return", "basis/guarded_mean_return", "basis/gpi_mean_return"):
-        assert key in runs["okb"].data.metrics, key
+    assert "basis/gpi_mean_return" in runs["okb"].data.metrics
 
     # The trial's last checkpoint, rebuilt outside Tune from its params.json, evaluates to what the
     # run logged (the OKB checkpoint benchmarks rely on this).
@@ -367,12 +370,13 @@ def test_tiny_sweep_of_every_method_through_mlflow(tmp_path: Path, local_ray) ->
     algo, trial = restore_trial_checkpoint(checkpoint)
     try:
         assert trial["spec"]["algorithm"]["name"] == "okb" and algo.basis_loop.state.iteration == 2
-        out = algo.basis_loop.evaluate()
+        out = algo.basis_loop.evaluate(compare_gpi_guard=True)
     finally:
         algo.stop()
     logged = runs["okb"].data.metrics
-    for key in ("mean_return", "omega_mean_return", "guarded_mean_return", "gpi_mean_return"):
+    for key in ("mean_return", "gpi_mean_return"):
         assert out[key] == pytest.approx(logged[f"basis/{key}"], abs=1e-9), key
+    assert out["omega_mean_return"] == out["mean_return"]
 
 
 # --- meta-policies for the env's own reward (OKB §5 Q3) -------------------------------------------

@@ -627,21 +627,28 @@ class BasisLoop:
             run_lockstep(self.eval_envs, seeds, lambda obs_BS, active: act(obs_BS, w_MD_t[active]).numpy(), on_step)
         return returns_EM.mean(axis=0)
 
-    def evaluate(self) -> dict[str, float]:
+    def evaluate(self, compare_gpi_guard: bool | None = None) -> dict[str, float]:
         """The run's policy on the test tasks (``mean_return``, ``mean_normalised_return``).
 
         With an option keyboard whose ω is trained, GPI over the same Π (the OK with z = w) is
         evaluated too, as ``gpi_mean_return`` / ``gpi_mean_normalised_return``: it tells a drop of
         the OK's return caused by ω (TrainOK) apart from one caused by the base policies (NewPolicy).
-        So are the OK without and with the GPI guard (``omega_*``, ``guarded_*``; the run's own
-        policy is one of them, by ``ok_gpi_guard``), so one run compares the two on the same basis.
+        With ``compare_gpi_guard`` (default: the config's ``ok_gpi_guard``) so are the OK without
+        and with the GPI guard (``omega_*``, ``guarded_*``; the run's own policy is one of them), so
+        one run compares the two on the same basis without paying for it when the guard is off.
         """
         out: dict[str, float] = {}
         module = self.module
         policies: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"": module.act}
         if module.keyboard is not None and bool(module.ok_ready):
             policies["gpi_"] = module.gpi_actions
-            # The OK with and without the GPI guard; one of them is the run's policy (ok_gpi_guard).
+        if compare_gpi_guard is None:
+            compare_gpi_guard = self.cfg.ok_gpi_guard
+        own_variant = None
+        if "gpi_" in policies and compare_gpi_guard:
+            # The run's own policy is one of the two variants: evaluate each once and copy.
+            own_variant = "guarded_" if self.cfg.ok_gpi_guard else "omega_"
+            del policies[""]
             policies["omega_"] = lambda obs_BS, w_BD: module.ok_actions(obs_BS, w_BD, gpi_guard=False)[0]
             policies["guarded_"] = lambda obs_BS, w_BD: module.ok_actions(obs_BS, w_BD, gpi_guard=True)[0]
         for prefix, act in policies.items():
@@ -650,6 +657,8 @@ class BasisLoop:
             if self.reference_ND is not None:
                 normalised_M = normalised_returns(returns_M, self.test_w_MD, self.reference_ND)
                 out[f"{prefix}mean_normalised_return"] = float(normalised_M.mean())
+        if own_variant is not None:
+            out.update({key[len(own_variant) :]: v for key, v in list(out.items()) if key.startswith(own_variant)})
         return out
 
     def train_returns(self) -> list[float]:

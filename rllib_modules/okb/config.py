@@ -231,7 +231,9 @@ class BasisSettings(BaseModel):
         description=(
             "Greedy OK acting plays ω(s, w) only where the meta-critic rates it at least as high as GPI's ŵ = w/||w||, "
             "else ŵ (not in the paper; SAVO's argmax over two proposals, thesis Ch. 4). TrainOK's exploration and "
-            "Ψ^OK are unchanged. Either way the evaluation logs both, as basis/omega_* and basis/guarded_*."
+            "Ψ^OK are unchanged. When on, the evaluation also logs the OK without it (basis/omega_*; the run's own "
+            "policy is basis/guarded_*). Measured on Minecart (README): worse than without it at 12 and better at 1 of "
+            "20 (seed, iteration) cells; the critic's value of GPI's meta-action is not reliable enough to choose by."
         ),
     )
 

@@ -48,7 +48,10 @@ Choices where the paper is silent (ALGORITHMS.md §5.4, §5.10), all configurabl
   GPI's own meta-action ŵ = w/||w||, and ŵ otherwise (:func:`gpi_guarded_z`). It is the argmax over
   two proposals of SAVO's successive actors (thesis Ch. 4), with GPI as the second actor, and it
   only ever moves the OK towards GPI: an over-estimated ψ^ω(s, ŵ, w) selects GPI more often. The
-  critic still evaluates ω (the guard is not trained for), so Ψ^OK and Eq. 21 are unchanged;
+  critic still evaluates ω (the guard is not trained for), so Ψ^OK and Eq. 21 are unchanged.
+  Measured on Minecart it hurts (README): the critic's value of ŵ, a meta-action it is rarely
+  trained on, is not reliable enough to choose by, and a per-state mix of ω and GPI can be worse
+  than either;
 - acting (:meth:`OptionKeyboard.act`) always runs ω in eval mode (running BatchNorm statistics),
   so batches of one state work; it reports the value ``ψ_{j*}(s, a*)·w`` of the chosen base
   policy and action under the task (the GPE estimate), which with ω(s, w) = w is exactly GPI's.
