@@ -415,10 +415,17 @@ class OptionKeyboard(nn.Module):
         *,
         explore: bool = False,
         generator: torch.Generator | None = None,
+        gpi_guard: bool = False,
     ) -> torch.Tensor:
-        """``z = ω(s, w)`` in eval mode, plus Alg. 3's clipped, renormalised noise when exploring."""
+        """``z = ω(s, w)`` in eval mode, plus Alg. 3's clipped, renormalised noise when exploring.
+
+        ``gpi_guard`` replaces ω(s, w) by ŵ where the critic rates ŵ higher (:func:`gpi_guarded_z`),
+        before any exploration noise.
+        """
         with training_mode(self.meta_policy, False):
             z_BD = self.meta_policy(obs_BS, w_BD)
+        if gpi_guard:
+            z_BD = gpi_guarded_z(self.critic, obs_BS, w_BD, z_BD)[0]
         if explore:
             z_BD = explore_z(z_BD, self.noise_sigma, self.noise_clip, generator=generator)
         return z_BD
@@ -435,16 +442,9 @@ class OptionKeyboard(nn.Module):
         policy_mask: torch.Tensor | None = None,
         gpi_guard: bool = False,
     ) -> OKOutput:
-        """``A = π^GPI(s, z; Π)`` with ``z = ω(s, w)`` (Eq. 7), exploring as Alg. 3 when asked.
-
-        ``gpi_guard`` replaces ω(s, w) by ŵ where the critic rates ŵ higher (:func:`gpi_guarded_z`),
-        before any exploration noise.
-        """
-        z_BD = self.meta_action(obs_BS, w_BD)
-        if gpi_guard:
-            z_BD = gpi_guarded_z(self.critic, obs_BS, w_BD, z_BD)[0]
-        if explore:
-            z_BD = explore_z(z_BD, self.noise_sigma, self.noise_clip, generator=generator)
+        """``A = π^GPI(s, z; Π)`` with ``z`` from :meth:`meta_action` (Eq. 7; Alg. 3's noise when
+        exploring, the GPI guard when asked)."""
+        z_BD = self.meta_action(obs_BS, w_BD, explore=explore, generator=generator, gpi_guard=gpi_guard)
         out = gpi(psi_BJAD, z_BD.to(psi_BJAD.dtype), value_w_BD=w_BD.to(psi_BJAD.dtype), policy_mask=policy_mask)
         return OKOutput(actions_B=out.actions_B, z_BD=z_BD, values_B=out.values_B, policies_B=out.policies_B)
 
