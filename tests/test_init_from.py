@@ -22,6 +22,22 @@ from tests.conftest import SPECS
 from tests.test_integration_sweep import TINY, actlab, history, runs_of
 
 
+def cli_in_process(*args: str, capsys) -> tuple[int, str, str]:
+    """``actlab <args>`` in this process: (exit code, stdout, stderr). For the calls that must stop
+    before Ray starts (and ``validate``), which need no subprocess and so skip its ~8 s of imports;
+    the sweeps that do run go through a subprocess (:func:`actlab`), as researchers run them."""
+    import ray
+
+    from actlab.cli import main
+
+    ray_before = ray.is_initialized()  # this module's local_ray fixture may hold one
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert ray.is_initialized() == ray_before, "an in-process CLI call started Ray"
+    return code, out, err
+
+
 def test_transfer_state_copies_keeps_reinit_and_checks_shapes() -> None:
     source = {"trunk.0.weight": np.ones((2, 3)), "head.weight": np.ones((5, 2)), "head.bias": np.ones(5)}
     target = {"trunk.0.weight": np.zeros((2, 3)), "head.weight": np.zeros((4, 2)), "head.bias": np.zeros(4),
@@ -88,7 +104,7 @@ def test_load_initial_weights_into_learner_and_env_runners(local_ray, tmp_path: 
 
 
 @pytest.mark.integration
-def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path) -> None:
+def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path, capsys) -> None:
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     small = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "stop.env_steps=300"]
     pre = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *small,
@@ -99,9 +115,9 @@ def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path) -> None:
     grid = ("grid={algorithm.name: [nearest-neighbor], init_from: [null, "
             "{experiment: ch2_gridworld_baselines, reinit_mismatched_shapes: true}]}")
     # init_from for seed 1 does not exist: one line, nothing runs
-    bad = actlab("run", str(SPECS / "ch2_finetune.yaml"), *small, "--set", "seeds=[1]",
-                 "--set", grid, "--tracking-uri", uri, cwd=tmp_path)
-    assert bad.returncode == 1 and "no finished 'nearest-neighbor' run with seed 1" in bad.stderr
+    code, _, err = cli_in_process("run", str(SPECS / "ch2_finetune.yaml"), *small, "--set", "seeds=[1]",
+                                  "--set", grid, "--tracking-uri", uri, capsys=capsys)
+    assert code == 1 and "no finished 'nearest-neighbor' run with seed 1" in err
 
     fine = actlab("run", str(SPECS / "ch2_finetune.yaml"), *small, "--set", grid, "--tracking-uri", uri, cwd=tmp_path)
     assert fine.returncode == 0, fine.stdout[-3000:] + fine.stderr[-3000:]
@@ -129,7 +145,7 @@ def test_continue_restores_everything_so_reinit_is_refused() -> None:
 
 
 @pytest.mark.integration
-def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
+def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path, capsys) -> None:
     """Two variants in one experiment; each continues its own run (``match``) from where it ended."""
     import json
 
@@ -151,17 +167,17 @@ def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path) -> None:
     more = ["run", str(SPECS / "ch2_gridworld_baselines.yaml"), *base, "--set", "algorithm.name=nearest-neighbor",
             "--set", "name=baselines_more", "--set", init]
     # a budget the source runs have already spent: one line naming stop.env_steps, nothing runs
-    spent = actlab(*more, "--set", "stop.env_steps=500", cwd=tmp_path)
-    assert spent.returncode == 1 and "stop.env_steps: 500 is already reached by 2 of the 2 run(s)" in spent.stderr, spent.stderr[-2000:]
-    assert "Traceback" not in spent.stderr and runs_of(uri, "baselines_more") == []
-    assert spent.stderr.count("error:") == 1  # one line for both trials
+    code, _, err = cli_in_process(*more, "--set", "stop.env_steps=500", capsys=capsys)
+    assert code == 1 and "stop.env_steps: 500 is already reached by 2 of the 2 run(s)" in err, err[-2000:]
+    assert "Traceback" not in err and runs_of(uri, "baselines_more") == []
+    assert err.count("error:") == 1  # one line for both trials
     # `actlab validate` finds the same sources, and the same problem, without running anything
-    checked = actlab("validate", *more[1:], "--set", "stop.env_steps=1000", cwd=tmp_path)
-    assert checked.returncode == 0 and "init_from: 2 trial(s) continue their source runs" in checked.stdout, checked.stderr
-    assert actlab("validate", *more[1:], "--set", "stop.env_steps=500", cwd=tmp_path).returncode == 1
-    unknown = actlab(*more[:-1], "init_from={experiment: ch2_gridworld_baselines, module: continue, match: [nope]}",
-                     "--set", "stop.env_steps=1000", cwd=tmp_path)
-    assert unknown.returncode == 1 and "init_from.match: 'nope' is not a field of this spec" in unknown.stderr
+    code, out, err = cli_in_process("validate", *more[1:], "--set", "stop.env_steps=1000", capsys=capsys)
+    assert code == 0 and "init_from: 2 trial(s) continue their source runs" in out, err
+    assert cli_in_process("validate", *more[1:], "--set", "stop.env_steps=500", capsys=capsys)[0] == 1
+    code, _, err = cli_in_process(*more[:-1], "init_from={experiment: ch2_gridworld_baselines, module: continue, match: [nope]}",
+                                  "--set", "stop.env_steps=1000", capsys=capsys)
+    assert code == 1 and "init_from.match: 'nope' is not a field of this spec" in err
 
     cont = actlab(*more, "--set", "stop.env_steps=1000", cwd=tmp_path)
     assert cont.returncode == 0, cont.stdout[-3000:] + cont.stderr[-3000:]

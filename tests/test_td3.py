@@ -168,14 +168,18 @@ def test_actor_loss_does_not_touch_critics() -> None:
 
 #: Every algorithm of the TD3 family (thesis Ch.4 §4.6.1 and the joint-action ablation).
 CH4_ALGORITHMS = ("td3", "wolpertinger", "ensemble", "cem", "greedy-ac", "greedy-td3", "savo", "savo-joint", "sac")
-_TINY = "{learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32]}"
-_TINY_SAC = "{learning_starts: 200, batch_size: 32, hidden: [32]}"
+# One gradient step per 4 env steps (SAC: one Learner call per 8 env steps): this sweep checks
+# the plumbing of every algorithm, not learning, and at one step per env step it took ~9 min.
+# (8 divides the 1000 env steps of an iteration, so the evaluations stay at 1000 and 2000.)
+_TINY = "{learning_starts: 200, batch_size: 32, actor_hidden: [32], critic_hidden: [32], updates_per_step: 0.25}"
+_TINY_SAC = "{learning_starts: 200, batch_size: 32, hidden: [32], rollout_fragment_length: 8}"
 
 
 @pytest.fixture(scope="module")
 def ch4_family_sweep(tmp_path_factory):
     """One real sweep through Tune and MLflow whose grid is every Ch.4 algorithm (2 iterations of
-    ~1000 env steps each on InvertedPendulum-v5, tiny networks): one Ray start for all of them.
+    ~1000 env steps each on InvertedPendulum-v5, tiny networks, two trials at a time): one Ray
+    start for all of them.
     Returns (tracking uri, {algorithm name: MLflow run})."""
     from tests.conftest import SPECS
     from tests.test_integration_sweep import actlab, runs_of
@@ -187,7 +191,7 @@ def ch4_family_sweep(tmp_path_factory):
         "run", str(SPECS / "ch4_td3_mujoco.yaml"), "--set", "seeds=[0]", "--set", "stop.iterations=2",
         "--set", f"grid={{algorithm: [{sections}]}}", "--set", "env.name=InvertedPendulum-v5",
         "--set", "evaluation.interval=1", "--set", "evaluation.episodes=2", "--set", "checkpoint.interval=1",
-        "--tracking-uri", uri, cwd=tmp_path, timeout=900,
+        "--set", "resources.concurrent_trials=2", "--tracking-uri", uri, cwd=tmp_path, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     runs = {run.data.tags["actlab.algorithm"]: run for run in runs_of(uri, "ch4_td3_mujoco")}
