@@ -57,12 +57,10 @@ def test_transfer_state_copies_keeps_reinit_and_checks_shapes() -> None:
 def test_missing_source_runs_fail_before_ray(tmp_path: Path, capsys) -> None:
     import ray
 
-    from actlab.cli import main
-
     uri = f"sqlite:///{tmp_path}/empty.db"
-    assert main(["run", str(SPECS / "ch2_finetune.yaml"), "--set", "seeds=[0]", "--tracking-uri", uri]) == 1
-    err = capsys.readouterr().err
-    assert "init_from.experiment: no MLflow experiment 'ch2_gridworld_baselines'" in err
+    code, _, err = cli_in_process("run", str(SPECS / "ch2_finetune.yaml"), "--set", "seeds=[0]", "--tracking-uri", uri,
+                                  capsys=capsys)
+    assert code == 1 and "init_from.experiment: no MLflow experiment 'ch2_gridworld_baselines'" in err
     assert "Traceback" not in err and not ray.is_initialized()
 
 
