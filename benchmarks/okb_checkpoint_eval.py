@@ -10,13 +10,20 @@ which reports, over the same basis Π,
   it at least as high as GPI's w/||w||; not in the paper);
 - ``gpi``: GPI over Π (the OK with z = w).
 
+With ``--base-policies``, also each base policy π_j of the checkpoint's basis on its own task w_j:
+the value the algorithms work with, w_j·ψ^{π_j} from the USFA at the initial states
+(:meth:`~rllib_modules.okb.basis.BasisLoop.base_sf_vectors`), beside the value measured by greedy
+rollouts (:meth:`~rllib_modules.okb.basis.BasisLoop.rollout_sf_vectors`) and the mean episode
+length. On Minecart a greedy base policy that idles at the base runs the full 1000 steps while ψ
+predicts ore (README, "Minecart idle drops").
+
 The value the trial logged for that iteration (``basis/mean_normalised_return``, read from the
 trial's ``result.json``) is printed beside them: for runs made before the guard existed it must
 equal ``omega`` (the re-evaluation is deterministic), which checks the restore. This is how the
 checkpoints of runs made without the guard can be asked what it would have done.
 
 Run:  .venv/bin/python benchmarks/okb_checkpoint_eval.py actlab_results/<sweep>/okb-*/checkpoint_00000[34]
-      [--csv out.csv]      (~20 s per checkpoint on Minecart, one core)
+      [--csv out.csv] [--base-policies [--episodes 3]]      (~20 s per checkpoint on Minecart, one core)
 
 Expect a last column of zeros (the re-evaluated OK equals the logged value). On Minecart the
 guard was measured to hurt more often than it helps (README, "GPI guard"); e.g. seed 6's
@@ -43,10 +50,26 @@ def logged_metric(trial_dir: Path, iteration: int, key: str) -> float:
     return float("nan")
 
 
+def print_base_policies(loop, episodes: int) -> None:
+    """One line per base policy π_j: w_j, the USFA's w_j·ψ^{π_j}, the measured one, episode length."""
+    base_KD = np.asarray(loop.state.base_weights)
+    estimated_KD = loop.base_sf_vectors(base_KD)
+    measured_KD, length_K = loop.rollout_sf_vectors(base_KD, episodes=episodes)
+    for w_D, est_D, meas_D, length in zip(base_KD, estimated_KD, measured_KD, length_K):
+        w = "(" + ", ".join(f"{x:.2f}" for x in w_D) + ")"
+        print(
+            f"{'':<6}π at w={w:<20} estimated w·ψ {float(w_D @ est_D):>7.3f}   measured {float(w_D @ meas_D):>7.3f}"
+            f"   ψ measured {np.round(meas_D, 2)}   length {length:.0f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", type=Path, nargs="+", help="checkpoint_NNNNNN directories of okb trials")
     parser.add_argument("--csv", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--base-policies", action="store_true", help="also each base policy: estimated vs measured value")
+    parser.add_argument("--episodes", type=int, default=3, help="greedy rollouts per base policy (--base-policies)")
     args = parser.parse_args()
 
     import ray
@@ -77,14 +100,16 @@ def main() -> None:
                 "guarded": out.get(f"guarded_{metric}", np.nan),
                 "gpi": out.get(f"gpi_{metric}", np.nan),
             }
+            print(
+                f"{row['trial']:<34} {row['seed']:>4} {row['iteration']:>3} {row['num_base']:>3} {row['logged']:>8.3f} "
+                f"{row['omega']:>8.3f} {row['guarded']:>8.3f} {row['gpi']:>8.3f} {row['omega'] - row['logged']:>12.2e}",
+                flush=True,
+            )
+            if args.base_policies:
+                print_base_policies(loop, args.episodes)
         finally:
             algo.stop()
         rows.append(row)
-        print(
-            f"{row['trial']:<34} {row['seed']:>4} {row['iteration']:>3} {row['num_base']:>3} {row['logged']:>8.3f} "
-            f"{row['omega']:>8.3f} {row['guarded']:>8.3f} {row['gpi']:>8.3f} {row['omega'] - row['logged']:>12.2e}",
-            flush=True,
-        )
     if len(rows) > 1:
         mean = {k: float(np.mean([r[k] for r in rows])) for k in ("logged", "omega", "guarded", "gpi")}
         print("-" * len(header))

@@ -49,12 +49,19 @@ def history(uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
     return [(m.step, m.value) for m in sorted(MlflowClient(uri).get_metric_history(run_id, key), key=lambda m: m.step)]
 
 
-def test_sweep_is_tracked_in_mlflow_and_reported(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def quickstart_sweep(tmp_path_factory) -> tuple[Path, str]:
+    """The quickstart sweep (2 entropy coefficients x 2 seeds) at 700 env steps: ``(workdir, uri)``."""
+    tmp_path = tmp_path_factory.mktemp("quickstart")
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     proc = actlab("run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.env_steps=700", "--tracking-uri", uri, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "trials 4/4 done" in proc.stdout
+    return tmp_path, uri
 
+
+def test_sweep_is_tracked_in_mlflow_and_reported(quickstart_sweep: tuple[Path, str]) -> None:
+    tmp_path, uri = quickstart_sweep
     runs = runs_of(uri, "quickstart")
     assert len(runs) == 4
     sweeps = {r.data.tags["actlab.sweep"] for r in runs}
@@ -100,51 +107,42 @@ def test_sweep_is_tracked_in_mlflow_and_reported(tmp_path: Path) -> None:
     assert list((tmp_path / "report").glob("*.png"))
 
 
-def test_same_seed_same_metrics(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path}/mlruns.db"
-    args = ["run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.env_steps=500", "--set", "seeds=[3]",
-            "--set", "grid={}", "--tracking-uri", uri]
-    for _ in range(2):
-        proc = actlab(*args, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    first, second = runs_of(uri, "quickstart")
+def test_same_seed_same_metrics(quickstart_sweep: tuple[Path, str]) -> None:
+    """One trial of the sweep, run again alone in a new sweep (and store), logs the same values."""
+    tmp_path, uri = quickstart_sweep
+    again_uri = f"sqlite:///{tmp_path}/again.db"
+    proc = actlab("run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.env_steps=700", "--set", "seeds=[1]",
+                  "--set", "grid={algorithm.config.entropy_coeff: [0.05]}", "--tracking-uri", again_uri, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (second,) = runs_of(again_uri, "quickstart")
+    (first,) = [r for r in runs_of(uri, "quickstart")
+                if r.data.tags["actlab.seed"] == "1" and r.data.tags["actlab.config"] == "entropy_coeff=0.05"]
     assert first.data.tags["actlab.sweep"] != second.data.tags["actlab.sweep"]
     for key in ("train/return_mean", "utility-ppo/policy_loss", "eval/test/return_mean", "eval/validation/success_rate"):
-        a, b = history(uri, first.info.run_id, key), history(uri, second.info.run_id, key)
+        a, b = history(uri, first.info.run_id, key), history(again_uri, second.info.run_id, key)
         assert a and a == b, key
 
 
-def test_failed_trial_retries_from_its_checkpoint(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path}/mlruns.db"
-    proc = actlab(
-        "run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.iterations=4", "--set", "seeds=[0]",
-        "--set", "grid={}", "--set", "checkpoint.max_failures=1", "--tracking-uri", uri,
-        cwd=tmp_path, env={"ACTLAB_FAIL_ONCE_AT_ITERATION": "3"},
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (run,) = runs_of(uri, "quickstart")
-    assert run.info.status == "FINISHED"
-    iterations = [v for _, v in history(uri, run.info.run_id, "iteration")]
-    assert iterations == [1.0, 2.0, 3.0, 4.0]  # iteration 3 ran twice; MLflow has it once
-    assert history(uri, run.info.run_id, "trial/restores")[-1][1] == 1.0
-
-
-def test_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
+def test_failed_trial_retries_then_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
+    """Seed 0's trial fails once at iteration 2 and retries from its checkpoint; the sweep is then
+    interrupted (Ctrl-C) and resumed: both trials finish, each iteration logged once."""
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     args = ["run", str(SPECS / "quickstart.yaml"), *TINY, "--set", "stop.iterations=5", "--set", "seeds=[0, 1]",
-            "--set", "grid={}", "--set", "resources.concurrent_trials=1", "--tracking-uri", uri]
+            "--set", "grid={}", "--set", "resources.concurrent_trials=1", "--set", "checkpoint.max_failures=1",
+            "--tracking-uri", uri]
     # Create the store's schema before polling it: two processes creating a new SQLite schema
     # at once race ("table ... already exists").
     MlflowClient(uri).search_experiments(max_results=1)
     proc = subprocess.Popen([sys.executable, "-m", "actlab", *args], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    # Interrupt (Ctrl-C) once the first trial has logged two iterations.
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "ACTLAB_FAIL_ONCE_AT_ITERATION": "2"})
+    # Interrupt (Ctrl-C) once the first trial has logged two iterations (after its retry).
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(1)
         try:
-            runs = runs_of(uri, "quickstart")
-            if runs and len(history(uri, runs[0].info.run_id, "iteration")) >= 2:
+            seed0 = [r for r in runs_of(uri, "quickstart") if r.data.tags.get("actlab.seed") == "0"]
+            if seed0 and len(history(uri, seed0[0].info.run_id, "iteration")) >= 2:
                 break
         except Exception:  # noqa: BLE001
             continue
@@ -164,4 +162,10 @@ def test_resume_continues_an_interrupted_sweep(tmp_path: Path) -> None:
     assert len(after) == 2 and {r.info.run_id for r in before} <= {r.info.run_id for r in after}
     for run in after:
         assert run.info.status == "FINISHED"
+        # each iteration once, though seed 0 ran its iteration 2 twice (failure, retry)
         assert [v for _, v in history(uri, run.info.run_id, "iteration")] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    (first,) = [r for r in after if r.data.tags["actlab.seed"] == "0"]
+    restores = [v for _, v in history(uri, first.info.run_id, "trial/restores")]
+    resumed_first = any(r.data.tags["actlab.seed"] == "0" and r.info.status == "KILLED" for r in before)
+    # the retry at iteration 2, then (unless it had finished before Ctrl-C) the resume
+    assert restores[:2] == [0.0, 1.0] and restores[-1] == (2.0 if resumed_first else 1.0), restores

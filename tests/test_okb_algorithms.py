@@ -191,6 +191,40 @@ def test_new_policy_acts_greedily_on_its_task_or_by_gpi_over_the_basis_and_its_t
         algo.stop()
 
 
+def test_rollout_sf_vectors_equal_a_step_by_step_greedy_rollout(local_ray) -> None:
+    """The measured SF vector of π_w is Σ_t γ^t φ_t of its greedy episode, seed for seed; more base
+    policies than evaluation envs run in several chunks."""
+    import gymnasium as gym
+
+    entry = get_algorithm("gpi")
+    settings = entry.config_model.model_validate({**TINY, "iteration_env_steps": 100})
+    env_config = {"task": "linear", "max_steps": 40}
+    algo = entry.build(settings, BuildContext(env_id=ENV_ID, env_config=env_config, seed=0)).build_algo()
+    try:
+        loop, module = algo.basis_loop, algo.get_module()
+        algo.train()
+        tasks_KD = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.2, 0.8], [0.9, 0.1]])
+        assert len(tasks_KD) > len(loop.eval_envs)
+        sf_KD, length_K = loop.rollout_sf_vectors(tasks_KD, episodes=2)
+        env = gym.make(ENV_ID, **env_config)
+        for k, w_D in enumerate(tasks_KD):
+            expected_D, steps = np.zeros(2), 0
+            for episode in range(2):
+                obs, _ = env.reset(seed=3_000_017 * (loop.seed + 1) + 1000 * episode + k)
+                discount, done = 1.0, False
+                while not done:
+                    action = int(module.base_actions(module.flat_obs(obs), torch.as_tensor(w_D, dtype=torch.float32)[None])[0])
+                    obs, _, terminated, truncated, info = env.step(action)
+                    expected_D += discount * np.asarray(info["features"]) / 2
+                    discount *= loop.gamma
+                    steps += 1
+                    done = terminated or truncated
+            np.testing.assert_allclose(sf_KD[k], expected_D, atol=1e-6)
+            assert length_K[k] == steps / 2
+    finally:
+        algo.stop()
+
+
 def test_sfols_picks_the_corner_with_the_largest_optimistic_improvement(local_ray) -> None:
     from rllib_modules.okb.linear_support import corner_priority
 

@@ -88,7 +88,8 @@ def _td3_algo(**settings):
 def test_delayed_actor_and_target_updates(local_ray) -> None:
     from ray.rllib.core import DEFAULT_MODULE_ID
 
-    algo = _td3_algo(learning_starts=64, batch_size=32, policy_delay=3, actor_hidden=[32], critic_hidden=[32])
+    # few updates in train(): the test drives the updates it checks one by one below
+    algo = _td3_algo(learning_starts=64, batch_size=32, policy_delay=3, actor_hidden=[32], critic_hidden=[32], updates_per_step=0.02)
     try:
         learner = algo.learner_group._learner
         module = learner.module[DEFAULT_MODULE_ID]
@@ -140,7 +141,8 @@ def test_transition_replay_rows_from_episodes() -> None:
 
 def test_uniform_warmup_then_noisy_actor(local_ray) -> None:
     """TD3's start_timesteps: uniform actions before learning starts, the actor + noise after."""
-    algo = _td3_algo(learning_starts=1000, batch_size=32, actor_hidden=[16], critic_hidden=[16], exploration_sigma=0.05)
+    algo = _td3_algo(learning_starts=1000, batch_size=32, actor_hidden=[16], critic_hidden=[16], exploration_sigma=0.05,
+                     updates_per_step=0.05)  # the test checks acting, not learning
     try:
         algo.train()  # 1000 steps: all warm-up
         warm = algo.transitions.sample(4000)[Columns.ACTIONS]

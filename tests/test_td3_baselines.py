@@ -209,9 +209,9 @@ def test_greedy_learner_losses_and_optimizers(name: str, local_ray) -> None:
     from ray.rllib.core import DEFAULT_MODULE_ID
     from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 
-    algo = _tiny_algo(name, num_samples=10, rho=0.2)
+    algo = _tiny_algo(name, num_samples=10, rho=0.2, updates_per_step=0.02)
     try:
-        algo.train()  # fills the buffer past learning_starts
+        algo.train()  # fills the buffer past learning_starts (few updates: the test drives its own)
         learner = algo.learner_group._learner
         module = learner.module[DEFAULT_MODULE_ID]
         assert {n for n, _ in learner.get_optimizers_for_module(DEFAULT_MODULE_ID)} == {"critic", "actor", "proposal"}

@@ -324,6 +324,40 @@ class BasisLoop:
         return np.stack(out)
 
     @torch.no_grad()
+    def rollout_sf_vectors(self, base_KD: np.ndarray, episodes: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """``(sf_KD, length_K)``: each base policy's SF vector *measured*, the discounted feature
+        sum Σ_t γ^t φ_t of its greedy rollouts (mean over ``episodes`` evaluation seeds), and the mean
+        episode length.
+
+        :meth:`base_sf_vectors` is what the algorithms use (the USFA's estimate); comparing the two
+        tells an estimate the geometry can trust from one it cannot (e.g. a greedy policy that
+        idles at the start state while ψ predicts ore; README, "Minecart idle drops").
+        """
+        K = len(base_KD)
+        sf_EKD = np.zeros((episodes, K, self.d))
+        length_EK = np.zeros((episodes, K))
+        w_KD = torch.as_tensor(np.asarray(base_KD), dtype=torch.float32).reshape(K, self.d)
+        chunk = len(self.eval_envs)
+        for episode in range(episodes):
+            for start in range(0, K, chunk):
+                ks = list(range(start, min(K, start + chunk)))
+                discount = np.ones(len(ks))
+
+                def on_step(i: int, reward: float, info: dict[str, Any], episode: int = episode, ks=ks, discount=discount) -> None:
+                    sf_EKD[episode, ks[i]] += discount[i] * np.asarray(info["features"], dtype=np.float64)
+                    length_EK[episode, ks[i]] += 1
+                    discount[i] *= self.gamma
+
+                seeds = [3_000_017 * (self.seed + 1) + 1000 * episode + k for k in ks]
+                run_lockstep(
+                    self.eval_envs[: len(ks)],
+                    seeds,
+                    lambda obs_BS, active, ks=ks: self.module.base_actions(obs_BS, w_KD[[ks[i] for i in active]]).numpy(),
+                    on_step,
+                )
+        return sf_EKD.mean(axis=0), length_EK.mean(axis=0)
+
+    @torch.no_grad()
     def ok_sf_vectors(self, support_KD: np.ndarray) -> np.ndarray:
         """ψ^{π^OK_ω(·, w)} = mean_{s0} ψ^ω(s0, ω(s0, w), w) for each support task (the critic's estimate)."""
         assert self.module.keyboard is not None
