@@ -101,15 +101,29 @@ def test_load_initial_weights_into_learner_and_env_runners(local_ray, tmp_path: 
         algo.stop()
 
 
-@pytest.mark.integration
-def test_two_stage_finetune_sweep_is_linked_in_mlflow(tmp_path: Path, capsys) -> None:
-    uri = f"sqlite:///{tmp_path}/mlruns.db"
-    small = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "stop.env_steps=300"]
-    pre = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *small,
-                 "--set", "grid={algorithm.name: [nearest-neighbor]}", "--tracking-uri", uri, cwd=tmp_path)
-    assert pre.returncode == 0, pre.stdout[-3000:] + pre.stderr[-3000:]
-    (source,) = runs_of(uri, "ch2_gridworld_baselines")
+#: The source sweep both sweeps below start from: the discrete policy on the train skills of a
+#: 20-skill Grid World, two entropy coefficients (two finished runs for seed 0), 500 env steps.
+SOURCE = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "checkpoint.interval=2",
+          "--set", "algorithm.name=nearest-neighbor", "--set", "grid={algorithm.config.entropy_coeff: [0.0, 0.02]}"]
 
+
+@pytest.fixture(scope="module")
+def source_sweep(tmp_path_factory) -> tuple[Path, str]:
+    """``(workdir, uri)`` of a finished ``ch2_gridworld_baselines`` sweep (:data:`SOURCE`)."""
+    tmp_path = tmp_path_factory.mktemp("init_from")
+    uri = f"sqlite:///{tmp_path}/mlruns.db"
+    first = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *SOURCE, "--set", "stop.env_steps=500",
+                   "--tracking-uri", uri, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    return tmp_path, uri
+
+
+@pytest.mark.integration
+def test_two_stage_finetune_sweep_is_linked_in_mlflow(source_sweep: tuple[Path, str], capsys) -> None:
+    tmp_path, uri = source_sweep
+    # of the two finished nearest-neighbor runs with seed 0, init_from takes the newest
+    source = max(runs_of(uri, "ch2_gridworld_baselines"), key=lambda r: r.info.start_time)
+    small = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "stop.env_steps=300"]
     grid = ("grid={algorithm.name: [nearest-neighbor], init_from: [null, "
             "{experiment: ch2_gridworld_baselines, reinit_mismatched_shapes: true}]}")
     # init_from for seed 1 does not exist: one line, nothing runs
@@ -143,7 +157,7 @@ def test_continue_restores_everything_so_reinit_is_refused() -> None:
 
 
 @pytest.mark.integration
-def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path, capsys) -> None:
+def test_continue_a_finished_sweep_to_a_larger_budget(source_sweep: tuple[Path, str], capsys) -> None:
     """Two variants in one experiment; each continues its own run (``match``) from where it ended."""
     import json
 
@@ -151,18 +165,13 @@ def test_continue_a_finished_sweep_to_a_larger_budget(tmp_path: Path, capsys) ->
 
     from actlab.report import build_report, run_history
 
-    uri = f"sqlite:///{tmp_path}/mlruns.db"
-    base = [*TINY, "--set", "env.config.m=20", "--set", "seeds=[0]", "--set", "checkpoint.interval=2",
-            "--set", "grid={algorithm.config.entropy_coeff: [0.0, 0.02]}", "--tracking-uri", uri]
-    first = actlab("run", str(SPECS / "ch2_gridworld_baselines.yaml"), *base, "--set", "algorithm.name=nearest-neighbor",
-                   "--set", "stop.env_steps=500", cwd=tmp_path)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    tmp_path, uri = source_sweep
     sources = {r.data.params["algorithm.config.entropy_coeff"]: r for r in runs_of(uri, "ch2_gridworld_baselines")}
     assert sorted(sources) == ["0.0", "0.02"]
 
     init = ("init_from={experiment: [ch2_gridworld_baselines], module: continue, "
             "match: [algorithm.config.entropy_coeff]}")
-    more = ["run", str(SPECS / "ch2_gridworld_baselines.yaml"), *base, "--set", "algorithm.name=nearest-neighbor",
+    more = ["run", str(SPECS / "ch2_gridworld_baselines.yaml"), *SOURCE, "--tracking-uri", uri,
             "--set", "name=baselines_more", "--set", init]
     # a budget the source runs have already spent: one line naming stop.env_steps, nothing runs
     code, _, err = cli_in_process(*more, "--set", "stop.env_steps=500", capsys=capsys)

@@ -295,6 +295,12 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
         assert {"basis/mean_return", "basis/gpi_mean_return"} <= set(metrics)
         assert "basis/guarded_mean_return" not in metrics  # ok_gpi_guard is off by default
         loop = algo.basis_loop
+        # the basis' own values: the USFA's estimates the geometry uses, and greedy rollouts'
+        st = loop.state
+        measured_KD, length_K = loop.rollout_sf_vectors(st.base_weights, episodes=1)
+        assert metrics["basis/base_measured_value"] == pytest.approx(float((st.base_weights * measured_KD).sum(1).mean()), abs=1e-12)
+        assert metrics["basis/base_estimated_value"] == pytest.approx(float((st.base_weights * st.base_sf).sum(1).mean()), abs=1e-6)
+        assert metrics["basis/base_episode_length"] == float(length_K.mean()) > 0
         compared = loop.evaluate(compare_gpi_guard=True)
         assert compared["omega_mean_return"] == compared["mean_return"] == loop.evaluate()["mean_return"]
         loop.module.keyboard.meta_policy = TaskMetaPolicy()
@@ -303,10 +309,11 @@ def test_okb_evaluates_gpi_over_the_same_basis_beside_the_ok(local_ray) -> None:
         np.testing.assert_allclose(loop.test_task_returns(loop.module.gpi_actions), loop.test_task_returns(loop.module.act))
     finally:
         algo.stop()
-    algo = _build("sfols")
+    algo = _build("sfols", base_rollout_episodes=0)
     try:
         metrics = algo.train()["actlab_metrics"]
         assert "basis/mean_return" in metrics and "basis/gpi_mean_return" not in metrics  # GPI is its policy
+        assert "basis/base_measured_value" not in metrics  # the check is off
     finally:
         algo.stop()
     algo = _build("okb", ok_gpi_guard=True)

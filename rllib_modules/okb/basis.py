@@ -357,6 +357,17 @@ class BasisLoop:
                 )
         return sf_EKD.mean(axis=0), length_EK.mean(axis=0)
 
+    def base_value_check(self, episodes: int) -> dict[str, float]:
+        """The basis' values on their own tasks, estimated (``st.base_sf``, what the geometry uses) and
+        measured (:meth:`rollout_sf_vectors`): means over Π of w_j·ψ^{π_j}, and the mean episode length."""
+        st = self.state
+        measured_KD, length_K = self.rollout_sf_vectors(st.base_weights, episodes=episodes)
+        return {
+            "base_estimated_value": float(np.mean(np.sum(st.base_weights * st.base_sf, axis=1))),
+            "base_measured_value": float(np.mean(np.sum(st.base_weights * measured_KD, axis=1))),
+            "base_episode_length": float(np.mean(length_K)),
+        }
+
     @torch.no_grad()
     def ok_sf_vectors(self, support_KD: np.ndarray) -> np.ndarray:
         """ψ^{π^OK_ω(·, w)} = mean_{s0} ψ^ω(s0, ω(s0, w), w) for each support task (the critic's estimate)."""
@@ -487,6 +498,8 @@ class BasisLoop:
             metrics["time_ok_ls_s"] = time.perf_counter() - started
         started = time.perf_counter()
         metrics.update(self.evaluate())
+        if cfg.base_rollout_episodes > 0:
+            metrics.update(self.base_value_check(cfg.base_rollout_episodes))
         metrics["time_evaluate_s"] = time.perf_counter() - started
         metrics["num_base_policies"] = float(len(st.base_weights))
         metrics.update(self.choose_next_task())

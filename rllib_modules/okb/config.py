@@ -250,6 +250,16 @@ class BasisSettings(BaseModel):
         ),
     )
     eval_episodes: int = Field(1, ge=1, description="Episodes per test task and evaluation.")
+    base_rollout_episodes: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Greedy episodes per base policy on its own task each iteration, logged as basis/base_measured_value "
+            "beside the USFA's basis/base_estimated_value (the mean over Π of w_j·ψ^{π_j}) and "
+            "basis/base_episode_length; 0 turns it off. Not in the paper: it checks the SF estimates the corner "
+            "weights and Eq. 21 rely on (on Minecart they predicted ore for base policies that idle; README)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BasisSettings:
