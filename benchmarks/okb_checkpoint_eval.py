@@ -28,7 +28,9 @@ Run:  .venv/bin/python benchmarks/okb_checkpoint_eval.py actlab_results/<sweep>/
 Expect a last column of zeros (the re-evaluated OK equals the logged value). On Minecart the
 guard was measured to hurt more often than it helps (README, "GPI guard"); e.g. seed 6's
 iteration-5 checkpoint of ``okb_minecart_utd4_twin_s678``: logged 0.236 = omega 0.236, guarded
-0.205, GPI −0.064.
+0.205, GPI −0.064. With ``--base-policies`` on the laptop spec's seed-10 iteration-3 checkpoint
+(an idle drop): the uniform task's policy estimated 0.082, measured −0.333 over 1000 steps (it
+idles at the base), ~1 min per checkpoint.
 """
 
 from __future__ import annotations
