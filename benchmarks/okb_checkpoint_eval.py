@@ -15,7 +15,7 @@ the value the algorithms work with, w_j·ψ^{π_j} from the USFA at the initial 
 (:meth:`~rllib_modules.okb.basis.BasisLoop.base_sf_vectors`), beside the value measured by greedy
 rollouts (:meth:`~rllib_modules.okb.basis.BasisLoop.rollout_sf_vectors`) and the mean episode
 length. On Minecart a greedy base policy that idles at the base runs the full 1000 steps while ψ
-predicts ore (README, "Minecart idle drops").
+predicts ore (README, "Why the idle drops").
 
 The value the trial logged for that iteration (``basis/mean_normalised_return``, read from the
 trial's ``result.json``) is printed beside them: for runs made before the guard existed it must

@@ -331,7 +331,7 @@ class BasisLoop:
 
         :meth:`base_sf_vectors` is what the algorithms use (the USFA's estimate); comparing the two
         tells an estimate the geometry can trust from one it cannot (e.g. a greedy policy that
-        idles at the start state while ψ predicts ore; README, "Minecart idle drops").
+        idles at the start state while ψ predicts ore; README, "Why the idle drops").
         """
         K = len(base_KD)
         sf_EKD = np.zeros((episodes, K, self.d))
