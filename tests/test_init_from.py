@@ -19,23 +19,7 @@ import torch
 from actlab.init_from import load_initial_weights, transfer_state
 from actlab.registry import BuildContext, get_algorithm
 from tests.conftest import SPECS
-from tests.test_integration_sweep import TINY, actlab, history, runs_of
-
-
-def cli_in_process(*args: str, capsys) -> tuple[int, str, str]:
-    """``actlab <args>`` in this process: (exit code, stdout, stderr). For the calls that must stop
-    before Ray starts (and ``validate``), which need no subprocess and so skip its ~8 s of imports;
-    the sweeps that do run go through a subprocess (:func:`actlab`), as researchers run them."""
-    import ray
-
-    from actlab.cli import main
-
-    ray_before = ray.is_initialized()  # this module's local_ray fixture may hold one
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert ray.is_initialized() == ray_before, "an in-process CLI call started Ray"
-    return code, out, err
+from tests.test_integration_sweep import TINY, actlab, cli_in_process, history, runs_of
 
 
 def test_transfer_state_copies_keeps_reinit_and_checks_shapes() -> None:

@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import SPECS
-from tests.test_integration_sweep import TINY, actlab
+from tests.test_integration_sweep import TINY, actlab, cli_in_process
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,6 @@ TINY_HVAE = [
 
 
 def test_hvae_stage_is_cached_logged_and_linked(tmp_path: Path, monkeypatch, capsys) -> None:
-    from tests.test_init_from import cli_in_process
-
     uri = f"sqlite:///{tmp_path}/mlruns.db"
     cache = str(tmp_path / "cache")
     # Two PPO settings share one pretraining config: the stage trains once.

@@ -39,6 +39,22 @@ def actlab(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: fl
     )
 
 
+def cli_in_process(*args: str, capsys) -> tuple[int, str, str]:
+    """``actlab <args>`` in this process: (exit code, stdout, stderr). For the calls that must stop
+    before Ray starts (and ``validate``), which need no subprocess and so skip its ~8 s of imports;
+    the sweeps that do run go through a subprocess (:func:`actlab`), as researchers run them."""
+    import ray
+
+    from actlab.cli import main
+
+    ray_before = ray.is_initialized()  # a local_ray fixture may hold one
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert ray.is_initialized() == ray_before, "an in-process CLI call started Ray"
+    return code, out, err
+
+
 def runs_of(uri: str, experiment: str) -> list:
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
