@@ -11,8 +11,8 @@ which reports, over the same basis Π,
 - ``gpi``: GPI over Π (the OK with z = w).
 
 With ``--base-policies``, also each base policy π_j of the checkpoint's basis on its own task w_j:
-the value the algorithms work with, w_j·ψ^{π_j} from the USFA at the initial states
-(:meth:`~rllib_modules.okb.basis.BasisLoop.base_sf_vectors`), beside the value measured by greedy
+the value the algorithms work with, w_j·ψ^{π_j} from the USFA at the initial states (the loop's
+``state.base_sf``, from :meth:`~rllib_modules.okb.basis.BasisLoop.base_sf_vectors`), beside the value measured by greedy
 rollouts (:meth:`~rllib_modules.okb.basis.BasisLoop.rollout_sf_vectors`) and the mean episode
 length. On Minecart a greedy base policy that idles at the base runs the full 1000 steps while ψ
 predicts ore (README, "Why the idle drops").
@@ -55,7 +55,7 @@ def logged_metric(trial_dir: Path, iteration: int, key: str) -> float:
 def print_base_policies(loop, episodes: int) -> None:
     """One line per base policy π_j: w_j, the USFA's w_j·ψ^{π_j}, the measured one, episode length."""
     base_KD = np.asarray(loop.state.base_weights)
-    estimated_KD = loop.base_sf_vectors(base_KD)
+    estimated_KD = np.asarray(loop.state.base_sf)  # the loop's own estimates (base_sf_vectors after NewPolicy)
     measured_KD, length_K = loop.rollout_sf_vectors(base_KD, episodes=episodes)
     for w_D, est_D, meas_D, length in zip(base_KD, estimated_KD, measured_KD, length_K):
         w = "(" + ", ".join(f"{x:.2f}" for x in w_D) + ")"
